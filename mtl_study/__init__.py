@@ -1,0 +1,5 @@
+"""mtl-study: distributed ablation and hyperparameter studies for multitask 3D-CT COVID-19 models."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Command-line interface: one Typer app per noun, joined in `main`."""
