@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 
 def chest_phantom(
@@ -38,3 +41,38 @@ def chest_phantom(
     volume[vessels] = 1100
     volume += rng.normal(0, 15, shape).astype(np.float32)
     return np.clip(volume, 0, 4095).astype(np.uint16), lungs, lesion
+
+
+def phantom_cohort(
+    root: Path, n_cases: int = 4, shape: tuple[int, int, int] = (40, 64, 64)
+) -> Path:
+    """A cohort directory of `n_cases` phantoms with reference lung and lesion masks."""
+    from mtl_study.data.cohort import save_cohort
+    from mtl_study.io import Scan, write_mask, write_scan
+
+    rows = []
+    for i in range(n_cases):
+        volume, lungs, lesion = chest_phantom(shape, seed=i)
+        scan = Scan(volume, spacing=(1.5, 1.0, 1.0))
+        case = f"case{i:02d}"
+        write_scan(root / "images" / f"{case}.nii.gz", scan)
+        write_mask(root / "masks" / f"{case}.nii.gz", lungs, scan)
+        write_mask(root / "lesions" / f"{case}.nii.gz", lesion, scan)
+        rows.append(
+            {
+                "case_id": case,
+                "image": f"images/{case}.nii.gz",
+                "mask": f"masks/{case}.nii.gz",
+                "lesion": f"lesions/{case}.nii.gz",
+                "ct": i % 2,
+                "nat": i % 2,
+                "severity": i % 3,
+                "age": 50.0 + i,
+                "gender": "MF"[i % 2],
+                "hospital": "H1",
+                "split": "train" if i % 4 else "test",
+                "fold": i % 2 if i % 4 else -1,
+            }
+        )
+    save_cohort(root, pd.DataFrame(rows), meta={"name": root.name, "source": "phantoms"})
+    return root
