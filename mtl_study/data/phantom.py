@@ -159,8 +159,8 @@ def _airways(hu: np.ndarray, u: np.ndarray, y: np.ndarray, x: np.ndarray, shape:
     for side in (-1.0, 1.0):
         t = np.clip((0.62 - u) / 0.12, 0.0, 1.0)
         cx, cy = side * 0.25 * t, -0.05 + 0.03 * t
-        bronchus = (((x - cx) / 0.04) ** 2 + ((y - cy) / 0.04) ** 2 <= 1.0) & (u < 0.62) & (
-            u >= 0.50
+        bronchus = (
+            (((x - cx) / 0.04) ** 2 + ((y - cy) / 0.04) ** 2 <= 1.0) & (u < 0.62) & (u >= 0.50)
         )
         hu[bronchus] = AIR_HU
 
@@ -215,7 +215,8 @@ def _segment(
     ab = b - a
     length2 = max(float(ab @ ab), 1e-6)
     t = np.clip(((z - a[0]) * ab[0] + (yy - a[1]) * ab[1] + (xx - a[2]) * ab[2]) / length2, 0, 1)
-    dist2 = (z - a[0] - t * ab[0]) ** 2 + (yy - a[1] - t * ab[1]) ** 2 + (xx - a[2] - t * ab[2]) ** 2
+    dz, dy, dx = z - a[0] - t * ab[0], yy - a[1] - t * ab[1], xx - a[2] - t * ab[2]
+    dist2 = dz**2 + dy**2 + dx**2
     vessel = (dist2 <= radius_mm**2) & lung[box]
     hu[box][vessel] = VESSEL_HU
 
@@ -261,7 +262,9 @@ def _add_lesion(
     lesion[box] |= inside & (weight > 0.3)
 
 
-def _smooth_noise(shape: tuple[int, int, int], rng: np.random.Generator, sigma: float) -> np.ndarray:
+def _smooth_noise(
+    shape: tuple[int, int, int], rng: np.random.Generator, sigma: float
+) -> np.ndarray:
     """Unit-variance smooth random field, made at low resolution and upsampled (cheap)."""
     coarse_shape = tuple(max(2, int(np.ceil(n / (2 * sigma)))) for n in shape)
     coarse = rng.standard_normal(coarse_shape).astype(np.float32)
