@@ -280,7 +280,7 @@ def validate_manifest(
                     problems.append(f"case {case!r}: {column} path {value!r} does not exist")
     frame["split"] = frame["split"].astype(str)
     frame["fold"] = pd.to_numeric(frame["fold"], errors="coerce").fillna(TEST_FOLD).astype("int64")
-    _raise(source, problems)
+    raise_problems(source, problems)
     return frame
 
 
@@ -331,12 +331,13 @@ def validate_features(
         problems.append(
             f"case {frame['case_id'].iloc[row]!r}: feature {names[col]!r} is not finite ({raw!r})"
         )
-    _raise(source, problems)
+    raise_problems(source, problems)
     values.insert(0, "case_id", frame["case_id"])
     return values
 
 
-def _raise(source: str | os.PathLike[str], problems: list[str]) -> None:
+def raise_problems(source: str | os.PathLike[str], problems: list[str]) -> None:
+    """Raise one `CohortError` listing every problem (the first `_MAX_LISTED` in full)."""
     if not problems:
         return
     listed = "\n".join(f"  {source}: {p}" for p in problems[:_MAX_LISTED])
