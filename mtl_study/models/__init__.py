@@ -15,6 +15,7 @@ from mtl_study.models.catalog import (
     build_task_model,
     options,
     reserved_options,
+    single_task,
 )
 from mtl_study.models.registry import Option, RegistryError
 from mtl_study.models.shift3d import Shift3D, shift_volume
@@ -32,4 +33,5 @@ __all__ = [
     "options",
     "reserved_options",
     "shift_volume",
+    "single_task",
 ]

@@ -156,6 +156,7 @@ _INPUTS: dict[str, tuple[Inputs, ...]] = {
     "covid_mtl": (Inputs.VOLUME, Inputs.FEATURES, Inputs.BOTH),
     "afnn": (Inputs.FEATURES,),
 }
+_SINGLE_TASK = frozenset({"resnet3d34", "squeezenet3d", "shiftnet3d"})
 _TASK_MODELS: dict[str, Callable[..., TaskModel]] = {
     "resnet3d34": _single_task("resnet3d34"),
     "squeezenet3d": _single_task("squeezenet3d"),
@@ -169,6 +170,12 @@ def reserved_options(name: str) -> dict[str, str]:
     """Options `build_task_model` sets itself for `name` (option -> why); not for study files."""
     MODELS.entry(name)
     return dict(_RESERVED[name])
+
+
+def single_task(name: str) -> bool:
+    """Whether model `name` is a single-task baseline (`build_task_model` takes one task)."""
+    MODELS.entry(name)
+    return name in _SINGLE_TASK
 
 
 def allowed_inputs(name: str) -> tuple[Inputs, ...]:
