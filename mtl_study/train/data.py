@@ -67,7 +67,7 @@ def task_labels(
         missing = values.index[values.isna()].tolist()
         if missing:
             raise ValueError(f"task {task!r}: no label for cases {missing[:10]}")
-        out[task] = values.to_numpy(dtype=np.int64)
+        out[task] = values.to_numpy(dtype=np.int64, copy=True)
     return out
 
 

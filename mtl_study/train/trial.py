@@ -171,13 +171,6 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def attach_generator(model: nn.Module, generator: torch.Generator) -> None:
-    """Give every random layer of `model` (Shift3D) the trial generator."""
-    for module in model.modules():
-        if hasattr(module, "set_generator"):
-            module.set_generator(generator)
-
-
 def _datasets(
     spec: TrialSpec, cohort: Cohort, cases: SplitCases
 ) -> tuple[CaseDataset, CaseDataset]:
@@ -239,7 +232,7 @@ def build_model(
         )
         if train_features is not None:
             model.fit_feature_scaler(train_features)
-    attach_generator(model, generator)
+    model.set_generator(generator)
     return model
 
 
