@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mtl_study.io.covid_mtl import read_covid_mtl_volume, write_covid_mtl_volume
+from mtl_study.io.dicom import write_dicom_series
 from mtl_study.io.readers import Intensity, read_mask, read_scan, write_mask, write_scan
 from mtl_study.io.scan import HU_SHIFT, Scan, ScanReadError, to_shifted_hu
 
@@ -16,6 +17,7 @@ __all__ = [
     "read_scan",
     "to_shifted_hu",
     "write_covid_mtl_volume",
+    "write_dicom_series",
     "write_mask",
     "write_scan",
 ]

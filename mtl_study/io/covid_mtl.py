@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def is_covid_mtl_volume(path: str | os.PathLike[str]) -> bool:
     """True when `path` is a DICOM file whose first frame is a PNG image."""
     try:
-        ds = pydicom.dcmread(path, defer_size=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path)
         if "PixelData" not in ds or not ds.file_meta.TransferSyntaxUID.is_encapsulated:
             return False
         first = next(generate_frames(ds.PixelData, number_of_frames=_n_frames(ds)))
@@ -42,7 +45,9 @@ def read_covid_mtl_volume(path: str | os.PathLike[str]) -> Scan:
         ScanReadError: Not such a file, truncated, or frames that do not decode.
     """
     try:
-        ds = pydicom.dcmread(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path)
         n_frames = _n_frames(ds)
         shape = (int(ds.Rows), int(ds.Columns))
         frames = list(generate_frames(ds.PixelData, number_of_frames=n_frames))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import warnings
+import zlib
 from enum import StrEnum
 from pathlib import Path
 
@@ -115,10 +117,33 @@ def _read_sitk(path: Path) -> sitk.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return sitk.ReadImage(str(path))
+            image = sitk.ReadImage(str(path))
     except RuntimeError as err:
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else "unknown error"
         raise ScanReadError(f"{path}: unreadable or corrupt scan ({reason})") from err
+    if path.name.lower().endswith((".nii", ".nii.gz")):
+        _check_nifti_complete(path, image)
+    return image
+
+
+def _check_nifti_complete(path: Path, image: sitk.Image) -> None:
+    """ITK zero-fills truncated NIfTI data silently; compare the stored size with the header."""
+    header = image.GetMetaData("vox_offset") if image.HasMetaDataKey("vox_offset") else "352"
+    bytes_per_voxel = int(image.GetMetaData("bitpix")) // 8 if image.HasMetaDataKey("bitpix") else 0
+    n_voxels = int(np.prod(image.GetSize())) * image.GetNumberOfComponentsPerPixel()
+    expected = int(float(header)) + n_voxels * (bytes_per_voxel or image.GetSizeOfPixelComponent())
+    try:
+        if path.name.lower().endswith(".gz"):
+            size = 0
+            with gzip.open(path, "rb") as stream:
+                while chunk := stream.read(1 << 22):
+                    size += len(chunk)
+        else:
+            size = path.stat().st_size
+    except (OSError, EOFError, zlib.error) as err:
+        raise ScanReadError(f"{path}: truncated or corrupt compressed data ({err})") from err
+    if size < expected:
+        raise ScanReadError(f"{path}: truncated: {size} bytes of data, header needs {expected}")
 
 
 def _read_dicom_series(folder: Path) -> sitk.Image:
