@@ -122,15 +122,15 @@ class Shift3D(nn.Module):
         self.step += 1
         if self.batch_shift:
             plan = plans[0]
-            return x if plan is None else self._apply(x, 2 + plan[0], plan[1])
+            return x if plan is None else self._shift(x, 2 + plan[0], plan[1])
         if all(plan is None for plan in plans):
             return x
         return torch.stack(
             [
-                sample if plan is None else self._apply(sample, 1 + plan[0], plan[1])
+                sample if plan is None else self._shift(sample, 1 + plan[0], plan[1])
                 for sample, plan in zip(x.unbind(0), plans, strict=True)
             ]
         )
 
-    def _apply(self, x: Tensor, dim: int, shift: int) -> Tensor:
+    def _shift(self, x: Tensor, dim: int, shift: int) -> Tensor:
         return shift_volume(x, dim, shift, self.is_padding, self.padding_value)

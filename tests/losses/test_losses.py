@@ -61,7 +61,7 @@ def test_wrong_task_keys_are_reported():
 def test_unknown_names_and_options_are_reported():
     with pytest.raises(RegistryError, match="did you mean 'random_weighted'"):
         losses.build("random_weight", TASKS)
-    with pytest.raises(RegistryError, match="no option 'm'.*valid: n, two_task"):
+    with pytest.raises(RegistryError, match=r"no option 'm'.*valid: n, two_task"):
         losses.build("random_weighted", TASKS, m=3)
     with pytest.raises(RegistryError, match="expected int"):
         losses.build("random_weighted", TASKS, n=2.5)

@@ -94,7 +94,7 @@ def test_shift3d_is_identity_in_eval_and_shifts_in_train(setup):
 
 
 def test_cam_layer_outputs_feature_map(setup):
-    name, model, batch = setup
+    _, model, batch = setup
     layer = model.cam_layer()
     if not model.uses_volume:
         assert layer is None
