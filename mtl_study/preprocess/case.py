@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from mtl_study.io import read_mask, read_scan
 from mtl_study.preprocess import store
 from mtl_study.preprocess.crop import DEFAULT_CROP_SHAPE, crop_lungs
+from mtl_study.preprocess.lungs import lung_litres
 from mtl_study.preprocess.metrics import segmentation_metrics
 from mtl_study.preprocess.radiomics import extract_features
 from mtl_study.preprocess.resample import resample
@@ -90,15 +90,6 @@ def _stage(name: str, timings: dict[str, float], report: Callable[[str], None]) 
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
-def lung_volumes(mask: np.ndarray, voxel_mm3: float = 1.0) -> list[float]:
-    """Litres per 3D component of `mask`, largest first (1 mm³ voxels by default)."""
-    labels, n = ndi.label(mask)
-    if n == 0:
-        return []
-    sizes = np.bincount(labels.ravel())[1:]
-    return [float(s) * voxel_mm3 * 1e-6 for s in sorted(sizes, reverse=True)]
-
-
 def process_case(
     root: str | Path,
     case: CaseInput,
@@ -146,7 +137,7 @@ def process_case(
         if ref is not None:
             for method in COMPARED_METHODS:
                 metrics.append({"method": method, **segmentation_metrics(masks[method], ref, les)})
-        litres = lung_volumes(mask)
+        litres = lung_litres(mask)
         with _stage("crop", timings, report):
             cropped, cropped_mask = crop_lungs(volume, mask, settings.crop_shape)
             del volume, masks
