@@ -61,7 +61,7 @@ def test_build_task_model_checks_tasks_and_inputs():
     with pytest.raises(RegistryError, match="unknown inputs 'image'"):
         models.build_task_model("covid_mtl", ["ct"], "image")
     with pytest.raises(RegistryError, match="not settable here"):
-        models.build_task_model("covid_mtl", ["ct"], "volume", tasks=["nat"])
+        models.build_task_model("shiftnet3d", ["ct"], "volume", num_classes=3)
     with pytest.raises(RegistryError, match="contradicts inputs='both'"):
         models.build_task_model("covid_mtl", ["ct"], "both", afnn=False)
 
