@@ -24,7 +24,7 @@ DEFAULT_SHAPE: tuple[int, int, int] = (64, 96, 96)
 DEFAULT_SPACING: tuple[float, float, float] = (1.25, 1.0, 1.0)
 
 #: Bump when the generator's output changes, so cached cohorts are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ class CaseClass:
 
 
 CLASSES: tuple[CaseClass, ...] = (
-    CaseClass("control", 0, 0, 0, 309, (45, 16), LesionProfile(0, 0.3, (0.08, 0.15), 0.0, 0.5)),
-    CaseClass("suspected", 1, 0, 0, 259, (50, 16), LesionProfile(1, 1.2, (0.10, 0.25), 0.05, 0.8)),
-    CaseClass("mild", 0, 1, 1, 22, (42, 15), LesionProfile(0, 0.8, (0.08, 0.18), 0.0, 0.7)),
-    CaseClass("regular", 1, 1, 1, 540, (55, 15), LesionProfile(2, 2.5, (0.18, 0.45), 0.2, 0.7)),
-    CaseClass("severe", 1, 1, 2, 199, (64, 12), LesionProfile(4, 4.0, (0.30, 0.70), 0.5, 0.6)),
+    CaseClass("control", 0, 0, 0, 309, (45, 16), LesionProfile(0, 0.7, (0.08, 0.25), 0.0, 0.5)),
+    CaseClass("suspected", 1, 0, 0, 259, (50, 16), LesionProfile(0, 2.0, (0.10, 0.32), 0.05, 0.8)),
+    CaseClass("mild", 0, 1, 1, 22, (42, 15), LesionProfile(0, 1.0, (0.08, 0.22), 0.0, 0.7)),
+    CaseClass("regular", 1, 1, 1, 540, (55, 15), LesionProfile(1, 2.2, (0.10, 0.42), 0.2, 0.7)),
+    CaseClass("severe", 1, 1, 2, 199, (64, 12), LesionProfile(2, 3.0, (0.15, 0.55), 0.5, 0.6)),
 )
 
 #: Hospitals and their case counts in the real cohort; noise level differs per scanner.
