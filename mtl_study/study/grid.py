@@ -129,8 +129,9 @@ def _block_variants(block: dict[str, Any]) -> list[dict[str, Any]]:
         variant = dict(zip(axes, combo, strict=True))
         variant["model_options"] = dict(block.get("model_options") or {})
         variant["loss_options"] = dict(block.get("loss_options") or {})
-        if "resources" in block:
-            variant["resources"] = dict(block["resources"])
+        for key in ("resources", "train"):
+            if key in block:
+                variant[key] = dict(block[key])
         if "name" in block:
             variant["name"] = block["name"]
         variants.append(variant)
@@ -188,7 +189,7 @@ def _plan(
         "seed": int(seed),
         "fold": int(fold) if fold >= 0 else None,
         "evaluate": evaluate,
-        "train": dict(study.train),
+        "train": {**study.train, **(variant.get("train") or {})},
         "transfer": None,
     }
     shift3d = bool(model_options.get("shift3d", variant.get("shift3d", _default(model, "shift3d"))))

@@ -34,6 +34,16 @@ class TrialTable(Callback):
         self._rows: dict[str, _Row] = {}
         self._live: Live | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Tune pickles its callbacks with the experiment state; drop the terminal handles."""
+        state = dict(self.__dict__)
+        state.update(console=None, _live=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.console = Console()
+
     def register(self, trial_id: str, variant: str, status: str = "PENDING") -> None:
         """Add a trial to the table before it runs (or as already done)."""
         self._rows.setdefault(trial_id, _Row(variant=variant, status=status))

@@ -37,7 +37,14 @@ AXES: tuple[str, ...] = (
     "inputs",
 )
 #: Keys a grid block may hold besides the axes.
-BLOCK_KEYS: tuple[str, ...] = (*AXES, "name", "model_options", "loss_options", "resources")
+BLOCK_KEYS: tuple[str, ...] = (
+    *AXES,
+    "name",
+    "model_options",
+    "loss_options",
+    "resources",
+    "train",
+)
 #: Top-level keys of a study file.
 TOP_KEYS: tuple[str, ...] = (
     "name",
@@ -370,6 +377,7 @@ def _validate_block(where: str, block: Any) -> dict[str, Any]:
             _check_tasks(f"{where}: tasks", option)
     if "resources" in block:
         _check_resources(f"{where}: resources", dict(block["resources"]))
+    _check_keys(f"{where}: train", block.get("train"), TRAIN_KEYS)
     for key in ("model_options", "loss_options"):
         if key in block and not isinstance(block[key], dict):
             raise StudyError(f"{where}: {key} must be a mapping, got {block[key]!r}")
