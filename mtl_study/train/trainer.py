@@ -66,8 +66,7 @@ class Trainer:
         self.config = config
         self.device = device
         self.cuda = device.type == "cuda"
-        # Built models live on the CPU already; only other devices need a move.
-        self.model = model if device.type == "cpu" else model.to(device)
+        self.model = model.to(device)
         self.loss_fn = loss_fn.to(device)
         if self.cuda and getattr(model, "uses_volume", False):
             self.model = self.model.to(memory_format=torch.channels_last_3d)
