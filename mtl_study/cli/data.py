@@ -36,9 +36,10 @@ def _fail(err: Exception) -> typer.Exit:
 def _resolve(cohort: Path | None) -> Path:
     if cohort is not None:
         return cohort
-    from mtl_study.data.default import default_cohort
+    from mtl_study.data.default import cache_dir, default_cohort
 
-    return default_cohort()
+    with console.status(f"preparing the embedded synthetic cohort in {cache_dir()} ..."):
+        return default_cohort()
 
 
 @app.command()
