@@ -111,3 +111,42 @@ def save_cam_overlays(
         fig.savefig(path)
         paths.append(path)
     return paths
+
+
+def cams_from_checkpoint(
+    checkpoint: str | Path,
+    cohort_root: str | Path,
+    case_ids: Sequence[str],
+    task: str,
+    out_dir: str | Path,
+    slices: int | Sequence[int] = 3,
+) -> list[Path]:
+    """CAM overlays of a finished trial: rebuild its model from `checkpoint.pt`, prepare the
+    cases' volumes as at evaluation, and `save_cam_overlays`.
+
+    Raises:
+        ValueError: The trial's model reads no volume, or `task` is not one of its tasks.
+    """
+    from mtl_study.data.cohort import load_cohort
+    from mtl_study.preprocess.store import load_volume
+    from mtl_study.train.augment import VolumeTransform
+    from mtl_study.train.data import feature_matrix
+    from mtl_study.train.trial import load_trained_model
+
+    model, spec = load_trained_model(checkpoint)
+    if not model.uses_volume or task not in model.tasks:
+        raise ValueError(
+            f"{checkpoint}: no CAM for task {task!r} (model tasks {list(model.tasks)}, "
+            f"reads a volume: {model.uses_volume})"
+        )
+    cohort = load_cohort(cohort_root, check_paths=False)
+    shape = spec.train.input_shape or load_volume(cohort.root, case_ids[0]).shape
+    transform = VolumeTransform(tuple(shape), augment=False)
+    batch = {
+        "volume": torch.stack(
+            [torch.from_numpy(transform(load_volume(cohort.root, c))) for c in case_ids]
+        )
+    }
+    if model.uses_features:
+        batch["features"] = torch.from_numpy(feature_matrix(cohort.features, case_ids, cohort.root))
+    return save_cam_overlays(model, batch, task, out_dir, slices, case_ids)

@@ -10,12 +10,24 @@ from mtl_study.train.checkpoint import load_checkpoint
 from mtl_study.train.config import TrialSpec
 
 
-def build_transfer_model(spec: TrialSpec, n_features: int | None) -> nn.Module:
-    """Rebuild the source trial's model from its checkpoint, swap heads, freeze the trunk.
+def adapt_for_transfer(model: nn.Module, spec: TrialSpec) -> nn.Module:
+    """New fully connected heads for `spec.tasks`, frozen trunk, Shift3D kept or removed."""
+    assert spec.transfer is not None
+    model.replace_heads(list(spec.tasks))
+    model.freeze_trunk()
+    if not spec.transfer.keep_shift3d:
+        model.set_shift3d(False)
+    return model
+
+
+def build_transfer_model(spec: TrialSpec, n_features: int | None) -> tuple[nn.Module, TrialSpec]:
+    """Rebuild the source trial's model from its checkpoint, then `adapt_for_transfer`.
 
     The checkpoint stores the source spec, so the model is rebuilt exactly as it was trained
-    (including its fitted feature scaler), then `replace_heads(spec.tasks)`, `freeze_trunk()`
-    and, unless `keep_shift3d`, Shift3D is switched off.
+    (including its fitted feature scaler).
+
+    Returns:
+        The adapted model and the source trial's spec.
 
     Raises:
         ValueError: The checkpoint is missing or its inputs differ from `spec.inputs`.
@@ -24,7 +36,7 @@ def build_transfer_model(spec: TrialSpec, n_features: int | None) -> nn.Module:
 
     assert spec.transfer is not None
     path = Path(spec.transfer.from_checkpoint)
-    if not path.exists():
+    if not path.is_file():
         raise ValueError(f"transfer: source checkpoint {path} does not exist")
     state = load_checkpoint(path)
     source = TrialSpec.from_dict(state["spec"])
@@ -37,8 +49,4 @@ def build_transfer_model(spec: TrialSpec, n_features: int | None) -> nn.Module:
         source.model, source.tasks, source.inputs, n_features=n_features, **source.model_options
     )
     model.load_state_dict(state["trainer"]["model"])
-    model.replace_heads(list(spec.tasks))
-    model.freeze_trunk()
-    if not spec.transfer.keep_shift3d:
-        model.set_shift3d(False)
-    return model
+    return adapt_for_transfer(model, spec), source

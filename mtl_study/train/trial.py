@@ -38,7 +38,7 @@ from mtl_study.train.data import (
 )
 from mtl_study.train.metrics import task_metrics
 from mtl_study.train.trainer import EvalResult, Trainer, resolve_device
-from mtl_study.train.transfer import build_transfer_model
+from mtl_study.train.transfer import adapt_for_transfer, build_transfer_model
 
 #: Called after every epoch with the epoch record and the checkpoint just written (or None).
 EpochCallback = Callable[[dict[str, Any], Path | None], None]
@@ -215,25 +215,54 @@ def _batches(
 
 def build_model(
     spec: TrialSpec, train_features: np.ndarray | None, generator: torch.Generator
-) -> nn.Module:
+) -> tuple[nn.Module, dict[str, Any]]:
     """The TaskModel of `spec` (or the transferred one), wired to the trial generator.
 
     A fresh model's feature scaler is fitted on `train_features` (training cases only); a
     transferred model keeps the scaler of its source trial.
+
+    Returns:
+        The model and its architecture record (stored in checkpoints for `load_trained_model`).
     """
     from mtl_study import models
 
-    n_features = None if train_features is None else train_features.shape[1]
+    n_features = None if train_features is None else int(train_features.shape[1])
     if spec.transfer is not None:
-        model = build_transfer_model(spec, n_features)
+        model, source = build_transfer_model(spec, n_features)
+        architecture = {"n_features": n_features, "source": source.to_dict()}
     else:
         model = models.build_task_model(
             spec.model, spec.tasks, spec.inputs, n_features=n_features, **spec.model_options
         )
         if train_features is not None:
             model.fit_feature_scaler(train_features)
+        architecture = {"n_features": n_features, "source": None}
     model.set_generator(generator)
-    return model
+    return model, architecture
+
+
+def load_trained_model(checkpoint: str | Path) -> tuple[nn.Module, TrialSpec]:
+    """The trained model of a trial's `checkpoint.pt` (eval mode, CPU) and the trial's spec.
+
+    Needs neither the cohort nor, for transferred models, the source checkpoint.
+    """
+    from mtl_study import models
+
+    state = load_checkpoint(Path(checkpoint))
+    spec = TrialSpec.from_dict(state["spec"])
+    architecture = state["architecture"]
+    base = TrialSpec.from_dict(architecture["source"]) if architecture["source"] else spec
+    model = models.build_task_model(
+        base.model,
+        base.tasks,
+        base.inputs,
+        n_features=architecture["n_features"],
+        **base.model_options,
+    )
+    if spec.transfer is not None:
+        adapt_for_transfer(model, spec)
+    model.load_state_dict(state["trainer"]["model"])
+    return model.eval(), spec
 
 
 def _run_network(
@@ -247,7 +276,7 @@ def _run_network(
 
     generator = seed_everything(spec.seed)
     train_set, eval_set = _datasets(spec, cohort, cases)
-    model = build_model(spec, train_set.features, generator)
+    model, architecture = build_model(spec, train_set.features, generator)
     loss_fn = losses.build(spec.loss, spec.tasks, generator=generator, **spec.loss_options)
     trainer = Trainer(
         model, loss_fn, spec.tasks, spec.train, len(train_set), resolve_device(spec.train.device)
@@ -284,6 +313,7 @@ def _run_network(
                 path,
                 {
                     "spec": spec.to_dict(),
+                    "architecture": architecture,
                     "epoch": epoch,
                     "history": history,
                     "trainer": trainer.state_dict(),

@@ -17,12 +17,12 @@ from mtl_study import losses, models
 from mtl_study.data.cohort import load_cohort, save_cohort
 from mtl_study.preprocess.store import write_case
 from mtl_study.train.augment import VolumeTransform
-from mtl_study.train.cam import grad_cam, save_cam_overlays
+from mtl_study.train.cam import cams_from_checkpoint, grad_cam, save_cam_overlays
 from mtl_study.train.checkpoint import load_checkpoint
 from mtl_study.train.config import TrainConfig, TransferSpec, TrialSpec
 from mtl_study.train.data import CaseDataset, epoch_order, task_labels
 from mtl_study.train.trainer import NonFiniteLossError, Trainer
-from mtl_study.train.trial import run_trial
+from mtl_study.train.trial import load_trained_model, run_trial
 
 
 def _spec(**changes) -> TrialSpec:
@@ -184,6 +184,11 @@ def test_transfer_freezes_the_trunk_and_can_remove_shift3d(
     assert not any(k.startswith("heads.ct") for k in after)
     assert set(out.predictions.task) == {"severity"}
     assert not math.isnan(out.history[-1]["train_loss"])
+    # the finished trial's model comes back from its checkpoint alone, CAMs included
+    model, loaded = load_trained_model(out.checkpoint)
+    assert loaded == spec and model.tasks == ("severity",) and model.shift3d() is None
+    paths = cams_from_checkpoint(out.checkpoint, tiny_cohort, ["c03"], "severity", tmp_path)
+    assert [p.name for p in paths] == ["c03_severity.png"]
 
 
 def test_nan_loss_raises(tiny_cohort: Path) -> None:
@@ -211,3 +216,12 @@ def test_cam_overlays_are_written(tiny_cohort: Path, tmp_path: Path) -> None:
     paths = save_cam_overlays(model, {"volume": batch["volume"]}, "ct", tmp_path, case_ids=ids)
     assert [p.name for p in paths] == ["c01_ct.png", "c03_ct.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+
+
+def test_dataloader_workers_do_not_change_the_result(tiny_cohort: Path) -> None:
+    spec = _spec(inputs="volume", train=TrainConfig(epochs=1, batch_size=4))
+    alone = run_trial(spec, tiny_cohort)
+    spec.train.num_workers = 2
+    workers = run_trial(spec, tiny_cohort)
+    pd.testing.assert_frame_equal(_without_time(workers.history), _without_time(alone.history))
+    pd.testing.assert_frame_equal(workers.predictions, alone.predictions)
