@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate, generate_frames
+from pydicom.encaps import encapsulate, generate_fragments
 from pydicom.uid import CTImageStorage, RLELossless, generate_uid
 
 from mtl_study.io.scan import Scan, ScanReadError, clip_shifted, to_shifted_hu
@@ -25,14 +25,14 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def is_covid_mtl_volume(path: str | os.PathLike[str]) -> bool:
-    """True when `path` is a DICOM file whose first frame is a PNG image."""
+    """True when `path` is a DICOM-encoded file whose first pixel fragment is a PNG image."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path)
-        if "PixelData" not in ds or not ds.file_meta.TransferSyntaxUID.is_encapsulated:
+        ds = _dcmread(path)
+        if "PixelData" not in ds:
             return False
-        first = next(generate_frames(ds.PixelData, number_of_frames=_n_frames(ds)))
+        fragments = generate_fragments(ds.PixelData)
+        next(fragments)  # the Basic Offset Table item, possibly empty
+        first = next(fragments)
     except Exception:
         return False
     return bytes(first[:8]) == PNG_MAGIC
@@ -41,21 +41,25 @@ def is_covid_mtl_volume(path: str | os.PathLike[str]) -> bool:
 def read_covid_mtl_volume(path: str | os.PathLike[str]) -> Scan:
     """Read a COVID-MTL compressed volume.
 
+    The authors' files carry little more than PixelData (no Rows, Columns, NumberOfFrames or
+    spacing): the shape comes from the PNG frames, the spacing defaults to 1 mm (their
+    volumes were resampled to 1 x 1 x 1 mm before compression).
+
     Raises:
         ScanReadError: Not such a file, truncated, or frames that do not decode.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path)
-        n_frames = _n_frames(ds)
-        shape = (int(ds.Rows), int(ds.Columns))
-        frames = list(generate_frames(ds.PixelData, number_of_frames=n_frames))
+        ds = _dcmread(path)
+        frames = _png_frames(ds.PixelData)
     except Exception as err:
         raise ScanReadError(f"{path}: not a readable COVID-MTL volume ({err})") from err
-    if len(frames) != n_frames:
-        raise ScanReadError(f"{path}: {len(frames)} frames found, header says {n_frames}")
+    expected = ds.get("NumberOfFrames")
+    if expected is not None and int(expected) != len(frames):
+        raise ScanReadError(f"{path}: {len(frames)} frames found, header says {int(expected)}")
+    if not frames:
+        raise ScanReadError(f"{path}: no frames in PixelData")
     slices = []
+    shape = (int(ds.Rows), int(ds.Columns)) if "Rows" in ds and "Columns" in ds else None
     for index, frame in enumerate(frames):
         try:
             with Image.open(io.BytesIO(frame)) as image:
@@ -63,6 +67,7 @@ def read_covid_mtl_volume(path: str | os.PathLike[str]) -> Scan:
                 pixels = np.array(image)
         except Exception as err:
             raise ScanReadError(f"{path}: frame {index} is not a valid PNG ({err})") from err
+        shape = shape or pixels.shape
         if pixels.shape != shape:
             raise ScanReadError(f"{path}: frame {index} has shape {pixels.shape}, not {shape}")
         slices.append(pixels)
@@ -73,6 +78,25 @@ def read_covid_mtl_volume(path: str | os.PathLike[str]) -> Scan:
     else:
         array = clip_shifted(values)
     return Scan(array=array, spacing=_spacing(ds), origin=_origin(ds))
+
+
+def _dcmread(path: str | os.PathLike[str]) -> Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(path, force=True)
+
+
+def _png_frames(pixel_data: bytes) -> list[bytes]:
+    """Group encapsulated fragments into frames: a frame starts at each PNG signature."""
+    frames: list[bytes] = []
+    fragments = generate_fragments(pixel_data)
+    next(fragments)  # the Basic Offset Table item, possibly empty
+    for fragment in fragments:
+        if fragment[:8] == PNG_MAGIC or not frames:
+            frames.append(bytes(fragment))
+        else:
+            frames[-1] += bytes(fragment)
+    return frames
 
 
 def write_covid_mtl_volume(path: str | os.PathLike[str], scan: Scan) -> Path:
@@ -107,10 +131,6 @@ def _png(slice_: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(slice_, dtype=np.uint16)).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _n_frames(ds: Dataset) -> int:
-    return int(ds.get("NumberOfFrames", 1) or 1)
 
 
 def _spacing(ds: Dataset) -> tuple[float, float, float]:

@@ -45,7 +45,7 @@ def read_scan(path: str | os.PathLike[str], intensity: Intensity | str = Intensi
         raise ScanReadError(f"{path}: no such file or directory")
     if path.is_dir():
         image = _read_dicom_series(path)
-    elif _is_dicom(path) and is_covid_mtl_volume(path):
+    elif not path.name.lower().endswith(SITK_SUFFIXES) and is_covid_mtl_volume(path):
         return read_covid_mtl_volume(path)
     else:
         image = _read_sitk(path)
@@ -162,14 +162,3 @@ def _read_dicom_series(folder: Path) -> sitk.Image:
     except RuntimeError as err:
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else "unknown error"
         raise ScanReadError(f"{folder}: unreadable DICOM series ({reason})") from err
-
-
-def _is_dicom(path: Path) -> bool:
-    if path.name.lower().endswith(SITK_SUFFIXES):
-        return False
-    try:
-        with path.open("rb") as handle:
-            handle.seek(128)
-            return handle.read(4) == b"DICM"
-    except OSError:
-        return False

@@ -68,6 +68,39 @@ def test_covid_mtl_volume_round_trip(tmp_path: Path, scan: Scan) -> None:
     np.testing.assert_allclose(back.origin, scan.origin)
 
 
+@pytest.mark.parametrize("has_bot", [True, False])
+def test_covid_mtl_volume_as_the_authors_wrote_it(
+    tmp_path: Path, scan: Scan, has_bot: bool
+) -> None:
+    """Their files hold PixelData and patient tags only: no Rows, frame count or spacing."""
+    import io
+
+    from PIL import Image
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    frames = []
+    for plane in scan.array:
+        buffer = io.BytesIO()
+        Image.fromarray(plane.astype(np.ushort)).save(buffer, format="PNG")
+        frames.append(buffer.getvalue())
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.2.4.51"
+    meta.MediaStorageSOPInstanceUID = "1.2.3"
+    meta.TransferSyntaxUID = RLELossless
+    path = tmp_path / "Patient 7.dtm"
+    ds = FileDataset(path, {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.PatientName, ds.PatientID = "Patient 7", "7"
+    ds.PixelData = encapsulate(frames, has_bot=has_bot)
+    ds["PixelData"].VR = "OB"
+    ds.save_as(path, enforce_file_format=True)
+
+    back = read_scan(path)
+    np.testing.assert_array_equal(back.array, scan.array)
+    assert back.spacing == (1.0, 1.0, 1.0)
+
+
 def test_direction_is_reported_in_zyx_order(tmp_path: Path, scan: Scan) -> None:
     # Index axis x runs along physical -x: only the last diagonal entry flips in (z, y, x).
     flipped = Scan(scan.array, scan.spacing, scan.origin, (1, 0, 0, 0, 1, 0, 0, 0, -1.0))
