@@ -147,6 +147,7 @@ def _check_nifti_complete(path: Path, image: sitk.Image) -> None:
 
 
 def _read_dicom_series(folder: Path) -> sitk.Image:
+    """The largest series in `folder`; slices GDCM skipped or gaps in z are errors."""
     reader = sitk.ImageSeriesReader()
     try:
         series = reader.GetGDCMSeriesIDs(str(folder)) or ()
@@ -155,10 +156,37 @@ def _read_dicom_series(folder: Path) -> sitk.Image:
         raise ScanReadError(f"{folder}: cannot list DICOM series ({err})") from err
     if not files_per_series:
         raise ScanReadError(f"{folder}: folder holds no DICOM series")
+    listed = {Path(f).resolve() for files in files_per_series for f in files}
+    skipped = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and _has_dicom_magic(p) and p.resolve() not in listed
+    )
+    if skipped:
+        raise ScanReadError(
+            f"{folder}: unreadable DICOM file(s) {', '.join(skipped[:5])}"
+            + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        )
     files = max(files_per_series, key=len)
     reader.SetFileNames(files)
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # the gap check below reports it
     try:
-        return reader.Execute()
+        image = reader.Execute()
     except RuntimeError as err:
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else "unknown error"
         raise ScanReadError(f"{folder}: unreadable DICOM series ({reason})") from err
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+    if image.HasMetaDataKey("ITK_non_uniform_sampling_deviation"):
+        raise ScanReadError(f"{folder}: missing slices or non-uniform slice spacing in the series")
+    return image
+
+
+def _has_dicom_magic(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(128)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False

@@ -53,6 +53,25 @@ def test_dicom_series_round_trip(tmp_path: Path, scan: Scan) -> None:
     np.testing.assert_allclose(back.origin, scan.origin, atol=1e-4)
 
 
+def test_dicom_folder_with_two_series_reads_the_larger(tmp_path: Path, scan: Scan) -> None:
+    folder = write_dicom_series(tmp_path / "series", scan)
+    small = write_dicom_series(tmp_path / "small", Scan(scan.array[:3], scan.spacing))
+    for index, path in enumerate(sorted(small.iterdir())):
+        path.rename(folder / f"scout_{index}.dcm")
+    assert read_scan(folder).shape == scan.shape
+
+
+def test_dicom_series_with_broken_or_missing_slice(tmp_path: Path, scan: Scan) -> None:
+    folder = write_dicom_series(tmp_path / "series", scan)
+    broken = folder / "slice_0003.dcm"
+    broken.write_bytes(broken.read_bytes()[:400])
+    with pytest.raises(ScanReadError, match=r"series: unreadable DICOM file\(s\) slice_0003"):
+        read_scan(folder)
+    broken.unlink()
+    with pytest.raises(ScanReadError, match="missing slices"):
+        read_scan(folder)
+
+
 def test_covid_mtl_volume_round_trip(tmp_path: Path, scan: Scan) -> None:
     lungs_only = scan.array.copy()
     lungs_only[:, :5] = 0  # segmented volumes keep 0 outside the lungs
