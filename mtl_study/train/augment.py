@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from scipy import ndimage
 
 #: Shifted-HU window mapped to [0, 1]: -1024 HU (air, and everything outside the lungs) .. 600 HU.
@@ -23,12 +25,17 @@ def normalise_intensity(volume: np.ndarray) -> np.ndarray:
 
 
 def resize(volume: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """Trilinear resampling to `shape` (D, H, W); a no-op when the shape already matches."""
+    """Resample a float32 volume to `shape` (D, H, W): area averaging when shrinking every axis
+    (no aliasing), trilinear otherwise; a no-op when the shape already matches."""
     if volume.shape == tuple(shape):
         return volume
-    factors = [t / s for t, s in zip(shape, volume.shape, strict=True)]
-    out = ndimage.zoom(volume, factors, order=1, mode="nearest", grid_mode=True)
-    return _crop_or_pad(out, shape, offsets=None)
+    shrink = all(t <= s for t, s in zip(shape, volume.shape, strict=True))
+    x = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[None, None]
+    if shrink:
+        out = F.interpolate(x, size=tuple(shape), mode="area")
+    else:
+        out = F.interpolate(x, size=tuple(shape), mode="trilinear", align_corners=False)
+    return out[0, 0].numpy()
 
 
 def random_rotate(volume: np.ndarray, rng: np.random.Generator, max_degrees: float) -> np.ndarray:
