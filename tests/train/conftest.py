@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from mtl_study.data.cohort import save_cohort
+from mtl_study.data.importers import import_covid_mtl
 from mtl_study.data.splits import assign_splits
 from mtl_study.preprocess.store import write_case
 
@@ -69,23 +70,7 @@ def tiny_cohort(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_cohort(covid_mtl_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real 1,329-case feature cohort as a cohort directory (70/30 by nat, 5 folds)."""
-    labels = pd.read_csv(covid_mtl_data / "labels.csv")
-    features = pd.read_csv(covid_mtl_data / "features.csv.gz")
-    manifest = pd.DataFrame(
-        {
-            "case_id": labels["PID"].astype(str),
-            "ct": labels["COVIDCT"],
-            "nat": labels["COVIDNC"],
-            "severity": labels["COVIDSeverity"],
-            "age": labels["Age"].astype(float),
-            "gender": labels["Gender"].str[0],
-            "hospital": labels["Hospital"].astype(str),
-        }
-    )
-    manifest = assign_splits(manifest, test_size=0.3, stratify="nat", n_folds=5, seed=0)
-    features = features.rename(columns={"PID": "case_id"})
-    features["case_id"] = features["case_id"].astype(str)
+    """The real 1,329-case feature cohort, imported (70/30 stratified by nat, 5 folds)."""
     root = tmp_path_factory.mktemp("real") / "covid_mtl"
-    save_cohort(root, manifest, features)
+    import_covid_mtl(covid_mtl_data / "features.csv.gz", covid_mtl_data / "labels.csv", root)
     return root
