@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from mtl_study.report.generate import Report, compute, generate
+from mtl_study.report.generate import (
+    Report,
+    compute,
+    features_report,
+    generate,
+    segmentation_report,
+)
 from mtl_study.report.load import ReportError, Results, load_results
 
-__all__ = ["Report", "ReportError", "Results", "compute", "generate", "load_results"]
+__all__ = [
+    "Report",
+    "ReportError",
+    "Results",
+    "compute",
+    "features_report",
+    "generate",
+    "load_results",
+    "segmentation_report",
+]

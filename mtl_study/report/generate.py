@@ -58,7 +58,8 @@ def compute(
         if made is not None:
             table, sig = made
             report.tables.append(table)
-            sources |= table.sources
+            for row, ids in table.sources.items():
+                sources[row] = sorted(set(sources.get(row, [])) | set(ids))
             if not sig.empty:
                 tests.append(sig)
     if tests:
@@ -150,4 +151,58 @@ def generate(
         if len(results.errors):
             console.print(f"[yellow]{len(results.errors)} trial(s) ended with an error.[/]")
         console.print(f"Report written to {target}")
+    return target
+
+
+def features_report(
+    cohort_dir: str | Path,
+    out: str | Path | None = None,
+    features: list[str] | None = None,
+    all_features: bool = False,
+    console: Console | None = None,
+    n_estimators: int = 1000,
+) -> Path:
+    """`mtl-study report features`: top features, Welch table, box plots, heatmap, HTML.
+
+    Raises:
+        ReportError: The cohort has no features, or a named feature does not exist.
+    """
+    analysis = analyse(cohort_dir, features, all_features, n_estimators=n_estimators)
+    target = Path(out) if out is not None else analysis.cohort.root / "report"
+    write_tables([analysis.welch], target)
+    if not analysis.importance.empty:
+        analysis.importance.to_csv(target / "top_features.csv", index=False)
+    pngs = feature_figures(analysis, target)
+    header = [
+        f"cohort: {analysis.cohort.root}",
+        f"cohort hash: {analysis.cohort.content_hash}",
+        f"cases: {len(analysis.cohort.frame)}; features analysed: {len(analysis.selected)}",
+    ]
+    write_html(target / "report.html", "mtl-study feature analysis", [analysis.welch], pngs, header)
+    if console is not None:
+        print_tables(console, [analysis.welch])
+        console.print(f"Feature report written to {target}")
+    return target
+
+
+def segmentation_report(
+    cohort_dir: str | Path, out: str | Path | None = None, console: Console | None = None
+) -> Path:
+    """`mtl-study report segmentation`: the method x metric table of a preprocessed cohort.
+
+    Raises:
+        ReportError: The cohort has no preprocessed/segmentation.csv.
+    """
+    root = Path(cohort_dir).resolve()
+    table = segmentation(root)
+    if table is None:
+        raise ReportError(
+            f"{root / 'preprocessed' / 'segmentation.csv'}: not found or empty "
+            "(run `mtl-study preprocess` with reference masks first)"
+        )
+    target = Path(out) if out is not None else root / "report"
+    write_tables([table], target)
+    if console is not None:
+        print_tables(console, [table])
+        console.print(f"Segmentation table written to {target}")
     return target

@@ -35,6 +35,7 @@ _SINGLE_TASK = {
     "afnn": "AFNN",
     "resnet3d": "ResNet3D",
     "resnet3d_34": "ResNet3D",
+    "resnet3d34": "ResNet3D",
     "squeezenet3d": "SqueezeNet3D",
     "shiftnet3d": "ShiftNet3D",
 }

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
-from sklearn.metrics import roc_auc_score
 
 
 @dataclass(frozen=True)
@@ -65,14 +64,22 @@ def delong(labels: np.ndarray, score_a: np.ndarray, score_b: np.ndarray) -> Test
     return TestResult(float(z), float(2 * sps.norm.sf(abs(z))), "DeLong")
 
 
+def binary_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC via the Mann-Whitney rank sum (ties count half); NaN with one class only."""
+    y = np.asarray(labels).astype(bool)
+    m = int(y.sum())
+    n = y.size - m
+    if m == 0 or n == 0:
+        return float("nan")
+    ranks = sps.rankdata(scores)
+    return float((ranks[y].sum() - m * (m + 1) / 2) / (m * n))
+
+
 def macro_auc(labels: np.ndarray, probs: np.ndarray) -> float:
     """Mean one-vs-rest AUC over the classes present (SPEC 6 severity AUC)."""
     y = np.asarray(labels).astype(int)
-    aucs = [
-        roc_auc_score(y == k, probs[:, k])
-        for k in range(probs.shape[1])
-        if 0 < (y == k).sum() < len(y)
-    ]
+    aucs = [binary_auc(y == k, probs[:, k]) for k in range(probs.shape[1])]
+    aucs = [a for a in aucs if np.isfinite(a)]
     return float(np.mean(aucs)) if aucs else float("nan")
 
 
@@ -86,7 +93,8 @@ def bootstrap_auc(
     """Paired bootstrap test of AUC(a) = AUC(b); probs are `(N,)` binary or `(N, K)` scores.
 
     Cases are resampled with replacement (the same resample for both models); the p-value is
-    the two-sided percentile p of the AUC difference around 0.
+    the two-sided percentile p of the AUC difference around 0. Binary AUC for `(N,)` or
+    `(N, 2)` scores, macro one-vs-rest AUC otherwise.
     """
     y = np.asarray(labels).astype(int)
     a, b = np.asarray(probs_a, float), np.asarray(probs_b, float)
@@ -95,18 +103,17 @@ def bootstrap_auc(
 
     def auc(idx: np.ndarray, p: np.ndarray) -> float:
         if p.shape[1] == 2:
-            yy = y[idx]
-            return roc_auc_score(yy, p[idx, 1]) if 0 < yy.sum() < len(yy) else float("nan")
+            return binary_auc(y[idx] == 1, p[idx, 1])
         return macro_auc(y[idx], p[idx])
 
     rng = np.random.default_rng(seed)
-    observed = auc(np.arange(len(y)), a) - auc(np.arange(len(y)), b)
-    diffs = []
-    for _ in range(n_boot):
+    everyone = np.arange(len(y))
+    observed = auc(everyone, a) - auc(everyone, b)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
         idx = rng.integers(0, len(y), len(y))
-        diffs.append(auc(idx, a) - auc(idx, b))
-    d = np.asarray(diffs)
-    d = d[np.isfinite(d)]
+        diffs[i] = auc(idx, a) - auc(idx, b)
+    d = diffs[np.isfinite(diffs)]
     if d.size == 0:
         return TestResult(float(observed), float("nan"), "paired bootstrap")
     p = 2 * min((d <= 0).mean(), (d >= 0).mean())
