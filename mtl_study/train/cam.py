@@ -74,7 +74,8 @@ def save_cam_overlays(
     slices: int | Sequence[int] = 3,
     case_ids: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write one PNG per case: Grad-CAM of `task` over axial slices of its input volume.
+    """Write one PNG per case: Grad-CAM of `task` over axial slices of its input volume,
+    drawn inside the lungs only (voxels above 0).
 
     Args:
         model: A TaskModel with a `cam_layer()`.
@@ -103,7 +104,8 @@ def save_cam_overlays(
         for k, z in enumerate(picked):
             ax = fig.add_subplot(1, len(picked), k + 1)
             ax.imshow(volume[z], cmap="gray", interpolation="nearest")
-            ax.imshow(cam[z], cmap="jet", alpha=0.4, vmin=0.0, vmax=1.0, interpolation="bilinear")
+            inside = np.ma.masked_where(volume[z] <= 0, cam[z])  # lungs only: 0 outside
+            ax.imshow(inside, cmap="jet", alpha=0.4, vmin=0.0, vmax=1.0, interpolation="nearest")
             ax.set_title(f"{name} {task} z={z}", fontsize=8)
             ax.axis("off")
         fig.tight_layout()
