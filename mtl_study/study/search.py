@@ -162,7 +162,7 @@ def recover_stale(study: optuna.Study) -> int:
         t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.RUNNING
     ]
     for trial in stale:
-        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
     return len(stale)
 

@@ -138,10 +138,14 @@ class Study:
         return yaml.safe_dump(_without(self.raw, "presets"), sort_keys=False)
 
     def replace(self, **changes: Any) -> Study:
-        """A copy with some fields changed (and `raw` kept in step)."""
+        """A copy with some fields changed (and `raw` kept in step); keys that are not fields
+        (e.g. a search's space) are recorded in `raw` only, so they enter the study hash."""
         raw = copy.deepcopy(self.raw)
         raw.update(changes)
-        return dataclasses.replace(self, raw=raw, **changes)
+        names = {f.name for f in dataclasses.fields(self)}
+        return dataclasses.replace(
+            self, raw=raw, **{k: v for k, v in changes.items() if k in names}
+        )
 
 
 def shipped_studies() -> list[str]:

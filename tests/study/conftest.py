@@ -71,13 +71,13 @@ def _mtimes(out: Path) -> dict[str, int]:
     return {p.parent.name: os.stat(p).st_mtime_ns for p in (out / "runs").glob("*/done.json")}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_study() -> Callable[..., dict[str, Any]]:
     """Factory of a two-variant COVID-MTL loss study on the tiny cohort (2 epochs)."""
     return _tiny_study
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def done_mtimes() -> Callable[[Path], dict[str, int]]:
     """Trial id -> modification time of its done.json (a re-run rewrites it)."""
     return _mtimes
