@@ -286,6 +286,7 @@ def _run_network(
     history: list[dict[str, Any]] = []
     if path is not None and path.exists():
         state = load_checkpoint(path)
+        _check_same_trial(path, state["spec"], spec)
         trainer.load_state_dict(state["trainer"])
         history = list(state["history"])
         set_rng_state(state["rng"], generator)
@@ -327,6 +328,25 @@ def _run_network(
     case_ids = [eval_set.case_ids[i] for i in result.index]
     predictions = predictions_frame(case_ids, _ordered(eval_set.labels, result.index), result.probs)
     return TrialOutput(history, predictions, path)
+
+
+#: Train settings that may differ between a run and its resumption (another node or device);
+#: the source checkpoint of a transfer may also have moved.
+_RESUMABLE_CHANGES = ("device", "num_workers")
+
+
+def _check_same_trial(path: Path, stored: dict[str, Any], spec: TrialSpec) -> None:
+    """Refuse to resume a checkpoint of a different trial (its schedule and data differ)."""
+    current = spec.to_dict()
+    for key in _RESUMABLE_CHANGES:
+        stored["train"].pop(key, None)
+        current["train"].pop(key, None)
+    for entry in (stored, current):
+        if entry.get("transfer"):
+            entry["transfer"].pop("from_checkpoint", None)
+    if stored != current:
+        changed = sorted(k for k in current if stored.get(k) != current[k])
+        raise ValueError(f"{path} belongs to another trial (spec differs in {changed})")
 
 
 def _ordered(labels: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:

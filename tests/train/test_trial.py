@@ -104,6 +104,17 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tiny_cohort: Path,
     pd.testing.assert_frame_equal(resumed.predictions, full.predictions)
     state = load_checkpoint(resumed.checkpoint)  # weights_only=True
     assert state["epoch"] == 3 and len(state["history"]) == 3
+    finished = run_trial(
+        spec,
+        tiny_cohort,
+        on_epoch=lambda r, _p: seen.append(r["epoch"]),
+        checkpoint_dir=tmp_path / "cut",
+    )
+    assert seen == [3]  # nothing left to train: the stored model is only scored again
+    pd.testing.assert_frame_equal(finished.predictions, full.predictions)
+    other = _spec(seed=8)
+    with pytest.raises(ValueError, match=r"another trial.*seed"):
+        run_trial(other, tiny_cohort, checkpoint_dir=tmp_path / "cut")
 
 
 def test_record_and_prediction_columns_follow_the_contract(tiny_cohort: Path) -> None:
