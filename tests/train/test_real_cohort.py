@@ -58,6 +58,7 @@ def test_features_only_multitask_afnn_trains_on_cpu(real_cohort: Path) -> None:
 
 
 @pytest.mark.long
+@pytest.mark.timeout(1800)  # 3 x 1,000 trees / boosting rounds on one core
 @pytest.mark.parametrize("model", ["random_forest", "lightgbm"])
 def test_paper_sized_baselines(real_cohort: Path, model: str) -> None:
     spec = TrialSpec(model=model, tasks=TASKS, inputs="features", evaluate="test")
