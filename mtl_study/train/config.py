@@ -49,8 +49,10 @@ class TrainConfig:
         """Reject settings that cannot train; called by `run_trial` before any work."""
         if self.epochs < 1:
             raise ValueError(f"train.epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"train.batch_size must be >= 1, got {self.batch_size}")
+        if self.batch_size < 2:
+            raise ValueError(
+                f"train.batch_size must be >= 2 (BatchNorm needs two cases), got {self.batch_size}"
+            )
         if not 0 <= self.lr_min <= self.lr_max:
             raise ValueError(
                 f"need 0 <= train.lr_min <= train.lr_max, got {self.lr_min}, {self.lr_max}"
