@@ -49,14 +49,15 @@ def check_address(address: str | None) -> str | None:
 
 @dataclass
 class RayRuntime:
-    """A Ray connection; `owned` when this process started the runtime (and must stop it)."""
+    """A Ray connection; `owned` when this call initialised it (and must shut it down: that
+    stops a local runtime, and only disconnects from a cluster it joined)."""
 
     address: str | None
     owned: bool
     dashboard_url: str | None
 
     def shutdown(self) -> None:
-        """Stop the runtime if this process started it (not a cluster it joined)."""
+        """Stop a local runtime started here, or disconnect from a joined cluster."""
         import ray
 
         if self.owned and ray.is_initialized():
@@ -101,7 +102,7 @@ def connect(
         if host in (LOOPBACK, "localhost"):
             kwargs["_node_ip_address"] = LOOPBACK
         context = ray.init(address=address, **kwargs)
-        owned = False
+        owned = True
     url = getattr(context, "dashboard_url", None) or None
     if url and not url.startswith("http"):
         url = f"http://{url}"
