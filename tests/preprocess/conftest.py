@@ -10,11 +10,11 @@ import pytest
 
 @pytest.fixture(scope="session")
 def synthetic_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six 40 x 64 x 64 synthetic cases with lung and lesion masks (generated once)."""
+    """Eight 40 x 64 x 64 synthetic cases with lung and lesion masks (generated once)."""
     from mtl_study.data.synth import generate_cohort
 
     root = tmp_path_factory.mktemp("synth") / "cohort"
-    return generate_cohort(root, n_cases=6, seed=1, shape=(40, 64, 64), n_folds=2)
+    return generate_cohort(root, n_cases=8, seed=1, shape=(40, 64, 64), n_folds=2)
 
 
 @pytest.fixture
