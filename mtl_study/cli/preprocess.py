@@ -64,7 +64,7 @@ def preprocess(
             progress=progress,
         )
     except (CohortError, UnknownNameError, ValueError, OSError) as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from err
     console.print(
         f"{summary.finished}/{summary.total} cases preprocessed "
@@ -89,5 +89,5 @@ def preprocess(
         console.print(f"[bold red]{count} failed case(s)[/] (preprocessed/failures.csv):")
         for row in summary.failures.itertuples():
             first = str(row.error).splitlines()[0]
-            console.print(f"  {row.case_id}: {row.stage}: {first}", highlight=False)
+            console.print(f"  {row.case_id}: {row.stage}: {first}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2)

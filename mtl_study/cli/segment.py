@@ -31,12 +31,12 @@ def segment(
     try:
         result = segment_scan(scan, out, segmenter)
     except (ScanReadError, UnknownNameError) as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from err
-    litres = ", ".join(f"{v:.2f} L" for v in result.lung_litres) or "none"
+    litres = ", ".join(f"{v:.3f} L" for v in result.lung_litres) or "none"
     console.print(f"mask     {result.mask_path}")
     console.print(f"overlay  {result.overlay_path}")
     console.print(
-        f"lungs    {len(result.lung_litres)} ({litres}; total {sum(result.lung_litres):.2f} L)"
+        f"lungs    {len(result.lung_litres)} ({litres}; total {sum(result.lung_litres):.3f} L)"
     )
     console.print(f"components {result.components}   time {result.seconds:.1f} s")
