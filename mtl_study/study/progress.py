@@ -50,12 +50,16 @@ class TrialTable(Callback):
         self._refresh()
 
     def set_status(self, trial_id: str, status: str, metric: float | None = None) -> None:
-        """Set a trial's status (the runner uses it for its own bookkeeping)."""
+        """Set a trial's status; without the live table, an ended trial prints one line."""
         row = self._rows.setdefault(trial_id, _Row(variant=trial_id))
+        changed = row.status != status
         row.status = status
         if metric is not None:
             row.metric = metric
         self._refresh()
+        if not self.live and changed and status in ("TERMINATED", "ERROR"):
+            value = "" if row.metric is None else f" {self.metric}={row.metric:.3f}"
+            self.console.print(f"{status:<10} {trial_id} (epoch {row.epoch}){value}")
 
     def start(self) -> None:
         """Begin live rendering (no-op when not live)."""

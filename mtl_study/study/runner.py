@@ -239,6 +239,7 @@ def run_plans(
         param_space={"trial_id": tune.grid_search(list(by_id))},
         tune_config=tune.TuneConfig(
             max_concurrent_trials=study.max_concurrent,
+            reuse_actors=True,
             trial_name_creator=lambda t: t.config["trial_id"],
             trial_dirname_creator=lambda t: t.config["trial_id"],
         ),
