@@ -38,7 +38,10 @@ def _is_mtl(row: str) -> bool:
 
 
 def _ablation_label(rec: pd.Series, extra: list[str]) -> str:
-    shift = "w/ Shift3D" if str(rec["shift3d"]).lower() in ("true", "1") else "w/o Shift3D"
+    if rec["row"].startswith("COVID-MTL (features)"):
+        shift = "features only"  # Shift3D acts on volumes; the flag means nothing here
+    else:
+        shift = "w/ Shift3D" if str(rec["shift3d"]).lower() in ("true", "1") else "w/o Shift3D"
     rest = describe(rec, extra)
     return f"{as_text(rec['loss'])}, {shift}" + (f", {rest}" if rest else "")
 

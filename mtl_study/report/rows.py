@@ -20,6 +20,7 @@ ROW_ORDER: tuple[str, ...] = (
     "ResNet3D",
     "SqueezeNet3D",
     "ShiftNet3D",
+    "COVID-MTL (features)",
     "COVID-MTL w/o Shift3D (volume)",
     "COVID-MTL w/o Shift3D (volume+features)",
     "COVID-MTL w/ Shift3D (volume)",
@@ -74,8 +75,9 @@ def row_name(record: dict | pd.Series) -> str:
     if model in ("random_forest", "rf", "lightgbm", "lgbm", "afnn"):
         return _SINGLE_TASK[model]
     if "mtl" in model or len(tasks) > 1:
-        features = inputs in ("both", "features") or _flag(record.get("afnn"))
-        kind = "volume+features" if features else "volume"
+        if inputs == "features":
+            return "COVID-MTL (features)"
+        kind = "volume+features" if inputs == "both" or _flag(record.get("afnn")) else "volume"
         return f"COVID-MTL {'w/' if shift else 'w/o'} Shift3D ({kind})"
     if model == "squeezenet3d" and shift:
         return "ShiftNet3D"
