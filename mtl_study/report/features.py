@@ -122,7 +122,10 @@ def union(importance: pd.DataFrame) -> list[str]:
 
 
 def welch_table(
-    cohort: CohortFeatures, features: Sequence[str], results_dir: str | None = None
+    cohort: CohortFeatures,
+    features: Sequence[str],
+    results_dir: str | None = None,
+    study_hash: str = "n/a",
 ) -> Table:
     """Welch's ANOVA of each feature across the classes of each task.
 
@@ -167,7 +170,7 @@ def welch_table(
         rows=rows,
         cells=cells,
         data=data,
-        provenance=Provenance(results_dir or str(cohort.root), "—", cohort.content_hash, 0),
+        provenance=Provenance(results_dir or str(cohort.root), study_hash, cohort.content_hash, 0),
         notes=[
             "Welch's one-way ANOVA with unequal variances (statsmodels anova_oneway, "
             "use_var='unequal'); df1 = classes - 1; * p < 0.05 (not adjusted). "
@@ -184,6 +187,7 @@ def analyse(
     all_features: bool = False,
     n_estimators: int = 1000,
     results_dir: str | None = None,
+    study_hash: str = "n/a",
 ) -> FeatureAnalysis:
     """Select features (named, all, or the LightGBM top-10 union) and compute the Welch table.
 
@@ -209,5 +213,5 @@ def analyse(
         cohort=cohort,
         selected=selected,
         importance=importance,
-        welch=welch_table(cohort, selected, results_dir),
+        welch=welch_table(cohort, selected, results_dir, study_hash),
     )

@@ -47,7 +47,7 @@ def compute(
     """Build every supported table in report order."""
     report = Report(results)
     cohort = results.cohort_root
-    study_hash = str(results.manifest.get("study_hash", "—"))
+    study_hash = str(results.manifest.get("study_hash", "unknown"))
     if cohort is not None:
         seg = segmentation(cohort, study_hash)
         if seg is not None:
@@ -71,7 +71,10 @@ def compute(
     if cohort is not None and (cohort / "features.parquet").exists():
         try:
             report.features = analyse(
-                cohort, n_estimators=feature_estimators, results_dir=str(results.root)
+                cohort,
+                n_estimators=feature_estimators,
+                results_dir=str(results.root),
+                study_hash=study_hash,
             )
             report.tables.append(report.features.welch)
         except (ReportError, ValueError) as exc:

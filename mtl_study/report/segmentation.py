@@ -29,7 +29,7 @@ def segmentation_csv(cohort: Path) -> Path:
     return Path(cohort) / "preprocessed" / "segmentation.csv"
 
 
-def segmentation(cohort: str | Path, study_hash: str = "—") -> Table | None:
+def segmentation(cohort: str | Path, study_hash: str = "n/a") -> Table | None:
     """Segmentation table of a cohort; None when the cohort has no segmentation.csv.
 
     Raises:
