@@ -112,3 +112,17 @@ def test_tiny_covid_mtl_overfits_synthetic_volumes():
     assert history[-1] < 0.25 * history[0]
     for task in ("ct", "nat"):
         assert torch.equal(out[task].argmax(1), labels[task]), task
+
+
+def test_device_dtype_and_memory_format_moves_keep_shift3d_working():
+    model = models.build_task_model("covid_mtl", ["ct"], "volume", shift_chance=1.0)
+    model.to(torch.float64).to(memory_format=torch.channels_last_3d).train()
+    assert model.shift3d().step.dtype == torch.long
+    volume = torch.randn(2, 1, *SHAPE, dtype=torch.float64).to(memory_format=torch.channels_last_3d)
+    out = model({"volume": volume})
+    assert out["ct"].dtype == torch.float64 and torch.isfinite(out["ct"]).all()
+    model.float()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model({"volume": volume.float()})
+    assert torch.isfinite(out["ct"].float()).all()
+    assert int(model.shift3d().step) == 2
