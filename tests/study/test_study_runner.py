@@ -162,6 +162,7 @@ def _descends_from(proc: psutil.Process, ancestor: int) -> bool:
         return False
 
 
+@pytest.mark.long
 def test_killed_driver_resumes_without_rerunning_finished_trials(
     tmp_path: Path, tiny_cohort: Path, local_ray, tiny_study, done_mtimes
 ) -> None:
@@ -169,12 +170,11 @@ def test_killed_driver_resumes_without_rerunning_finished_trials(
         grid=[
             {
                 "model": "covid_mtl",
-                "loss": ["uncertainty", "random_weighted", "mean"],
+                "loss": ["random_weighted", "mean"],
                 "shift3d": [True, False],
                 "tasks": ["ct", "nat"],
             }
         ],
-        train={"epochs": 3, "batch_size": 8},
         max_concurrent=1,
     )
     study_file = tmp_path / "kill.yaml"
@@ -195,23 +195,23 @@ def test_killed_driver_resumes_without_rerunning_finished_trials(
     ]
     driver = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(done_mtimes(out)) < 2:
+    while time.monotonic() < deadline and not done_mtimes(out):
         assert driver.poll() is None, "driver ended before it could be killed"
         time.sleep(0.5)
     children = psutil.Process(driver.pid).children(recursive=True)
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     before = done_mtimes(out)
-    assert 2 <= len(before) < 6
+    assert 1 <= len(before) < 4
     _, alive = psutil.wait_procs(children, timeout=30)
     for proc in alive:  # Ray fate-shares with its driver; clean up whatever did not
         proc.kill()
 
     run_study(study_from_dict(data), out, data=tiny_cohort, progress=False, report=False)
     after = done_mtimes(out)
-    assert len(after) == 6
+    assert len(after) == 4
     assert {t: after[t] for t in before} == before
     trials = pd.read_parquet(out / "trials.parquet")
-    assert trials.groupby("trial_id")["epoch"].max().eq(3).all()
+    assert trials.groupby("trial_id")["epoch"].max().eq(2).all()
     assert (trials["status"] == "TERMINATED").all()
     assert not math.isnan(trials["mean_auc"].iloc[-1])
