@@ -92,6 +92,8 @@ class TrialTable(Callback):
 
     def _id(self, trial: Any) -> str:
         config = trial.config or {}
+        if "optuna_number" in config:
+            return f"search-{int(config['optuna_number']):04d}"
         return str(config.get("trial_id") or trial.trial_id)
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -100,7 +102,7 @@ class TrialTable(Callback):
     def on_trial_result(
         self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
     ) -> None:
-        row = self._rows.setdefault(self._id(trial), _Row(variant=self._id(trial)))
+        row = self._rows.setdefault(self._id(trial), _Row(variant=_variant(trial)))
         row.status = "ERROR" if result.get("status") == "ERROR" else "RUNNING"
         row.epoch = result.get("epoch", row.epoch)
         value = result.get(self.metric)
@@ -115,3 +117,11 @@ class TrialTable(Callback):
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.set_status(self._id(trial), "ERROR")
+
+
+def _variant(trial: Any) -> str:
+    """A search trial's variant: its sampled parameters."""
+    config = {k: v for k, v in (trial.config or {}).items() if k != "optuna_number"}
+    return " ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items()
+    )
