@@ -106,7 +106,9 @@ def dask_client(workers: int | None = None, address: str | None = None) -> Itera
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # Loopback only, on free ports: several clusters may run on one machine.
+            dashboard_address="127.0.0.1:0",
+            worker_dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
@@ -164,8 +166,9 @@ def preprocess_cohort(
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"crop shape must be three positive sizes (D, H, W), got {crop_shape}")
     settings = Settings(segmenter, feature_set, shape)  # type: ignore[arg-type]
-    root = Path(root)
-    cohort = load_cohort(root)
+    # A missing scan is one case's read failure, not an invalid cohort.
+    cohort = load_cohort(root, check_paths=False)
+    root = cohort.root
     store.remove_partial(root)
     cases = _inputs(cohort)
     summary = PreprocessSummary(total=len(cases))
@@ -307,4 +310,4 @@ def _write_outputs(cohort: Cohort, settings: Settings, summary: PreprocessSummar
         "failed": len(summary.failures),
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    save_cohort(root, cohort.manifest, features=features, meta=meta)
+    save_cohort(root, cohort.manifest, features=features, meta=meta, check_paths=False)

@@ -23,12 +23,13 @@ from mtl_study.preprocess.radiomics import get_feature_set
 CROP = (32, 48, 48)
 
 
-def test_cli_preprocess_records_one_failure_and_finishes_the_rest(
+def test_cli_preprocess_records_failures_and_finishes_the_rest(
     synthetic_cohort: Path,
 ) -> None:
     cohort = load_cohort(synthetic_cohort)
-    broken = cohort.case_ids[2]
+    broken, missing = cohort.case_ids[2], cohort.case_ids[5]
     cohort.image_path(broken).write_bytes(b"not a scan at all")
+    cohort.image_path(missing).unlink()
     result = CliRunner().invoke(
         app,
         [
@@ -44,14 +45,15 @@ def test_cli_preprocess_records_one_failure_and_finishes_the_rest(
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "1 failed" in result.output and broken in result.output
+    assert "2 failed" in result.output and broken in result.output and missing in result.output
     failures = pd.read_csv(synthetic_cohort / "preprocessed" / "failures.csv")
-    assert failures["case_id"].tolist() == [broken]
-    assert failures["stage"].tolist() == ["read"]
+    assert sorted(failures["case_id"]) == sorted([broken, missing])
+    assert failures["stage"].tolist() == ["read", "read"]
+    assert failures["error"].str.contains("no such file|corrupt").all()
     done = store.finished_cases(synthetic_cohort)
-    assert done == set(cohort.case_ids) - {broken}
+    assert done == set(cohort.case_ids) - {broken, missing}
 
-    reloaded = load_cohort(synthetic_cohort)
+    reloaded = load_cohort(synthetic_cohort, check_paths=False)
     assert reloaded.meta["preprocess"]["crop_shape"] == list(CROP)
     assert reloaded.meta["preprocess"]["segmenter"] == "refined"
     assert set(reloaded.features["case_id"]) == done
