@@ -103,7 +103,7 @@ def top_features(
             n_estimators=n_estimators,
             learning_rate=learning_rate,
             random_state=seed,
-            n_jobs=2,
+            n_jobs=1,
             verbose=-1,
         )
         model.fit(x[ok], y[ok].astype(int))
