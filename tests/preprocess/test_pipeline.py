@@ -105,11 +105,20 @@ def test_killed_run_resumes_without_recomputing(synthetic_cohort: Path) -> None:
     assert survivors, "no case finished before the kill"
     stamps = {c: _stamp(synthetic_cohort, c) for c in survivors}
 
+    from distributed import LocalCluster
+
     from mtl_study.preprocess.pipeline import preprocess_cohort
 
-    summary = preprocess_cohort(
-        synthetic_cohort, feature_set=None, crop_shape=CROP, workers=2, progress=False
-    )
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:  # the --dask-address path: an already running scheduler
+        summary = preprocess_cohort(
+            synthetic_cohort,
+            feature_set=None,
+            crop_shape=CROP,
+            dask_address=cluster.scheduler_address,
+            progress=True,
+        )
     assert set(summary.skipped) == survivors
     assert set(summary.processed) == set(load_cohort(synthetic_cohort).case_ids) - survivors
     assert summary.failures.empty
