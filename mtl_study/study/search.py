@@ -246,6 +246,7 @@ def run_search(
     cohort_hash = ensure_data(study, cohort_root, probe, console, progress)
     write_manifest(results, keyed, cohort_root, cohort_hash, kind="search", previous=previous)
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(results, storage)
     name = f"{study.name}:{space['name']}"
     ot_storage = optuna.storages.RDBStorage(url)
