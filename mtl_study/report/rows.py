@@ -116,7 +116,7 @@ def describe(record: pd.Series, columns: list[str]) -> str:
 def add_row_names(trials: pd.DataFrame) -> pd.DataFrame:
     """Return `trials` with a `row` column: the canonical name plus the differing attributes.
 
-    Search-stage trials keep the bare canonical name: they feed only the search summaries.
+    Search-stage and failed trials keep the bare canonical name: they feed no comparison cell.
     """
     out = trials.copy()
     if out.empty:
@@ -127,6 +127,8 @@ def add_row_names(trials: pd.DataFrame) -> pd.DataFrame:
     present = [c for c in QUALIFIERS if c in out.columns]
     stage = out["stage"] if "stage" in out.columns else pd.Series("main", index=out.index)
     reported = stage != "search"
+    if "status" in out.columns:  # failed trials feed no cell, so they must not split a row
+        reported &= out["status"] == "TERMINATED"
     for name in base[reported].unique():
         mask = reported & (base == name)
         sub = out.loc[mask]

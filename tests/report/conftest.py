@@ -1,10 +1,10 @@
 """Real tiny studies (Ray Tune, the real trainer) whose results directories the tests read.
 
-`study_results` (default run, about two minutes on a loaded 2-core machine): a feature-only
-cohort of 40 cases with eight feature columns derived from the labels; COVID-MTL (AFNN trunk)
-with two losses, RF and LightGBM, two seeds, and a transfer stage whose trials fail (a
-feature-only trunk cannot be frozen). `volume_results` (marked long): synthetic CT phantoms
-segmented and cropped, COVID-MTL loss x Shift3D, feature baselines and transfer.
+`study_results` (default run, under a minute): a feature-only cohort of 40 cases with eight
+feature columns derived from the labels; COVID-MTL (AFNN trunk) with two losses, RF and
+LightGBM, two seeds, and a variant whose trials fail. `volume_results` (marked long):
+synthetic CT phantoms segmented and cropped, COVID-MTL loss x Shift3D, feature baselines and
+transfer.
 """
 
 from __future__ import annotations
@@ -82,13 +82,15 @@ def _feature_study() -> dict:
                 "model_options": {"n_estimators": 50},
                 "train": {"epochs": 1},
             },
+            {
+                "model": "covid_mtl",
+                "name": "crashes",
+                "loss": "mean",
+                "tasks": ["ct", "nat"],
+                "inputs": "features",
+                "model_options": {"dropout": "high"},
+            },
         ],
-        "transfer": {
-            "source": {"loss": "random_weighted"},
-            "tasks": ["severity"],
-            "keep_shift3d": [True, False],
-            "epochs": 2,
-        },
         "seeds": SEEDS,
         "train": {"epochs": 4, "batch_size": 8, "augment": False},
         "resources": {"cpu": 1},
@@ -115,8 +117,8 @@ def _run(study: dict, out: Path, cohort: Path) -> Path:
 def study_results(tmp_path_factory: pytest.TempPathFactory, feature_cohort: Path) -> Path:
     """Results directory of the real feature-only study (no report written).
 
-    Its transfer trials end with status ERROR (an AFNN trunk has no convolutional layers to
-    freeze): a real failed trial for the partial-results tests.
+    Its "crashes" trials end with status ERROR (an invalid model option): real failed trials
+    for the partial-results tests.
     """
     return _run(
         _feature_study(), tmp_path_factory.mktemp("feature-results") / "study", feature_cohort
