@@ -22,11 +22,14 @@ from mtl_study.preprocess._registry import Registry
 WAVELET_BANDS: tuple[str, ...] = ("LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH", "LLL")
 
 #: SPEC 2.7: binWidth 25, no resampling, mask label 1; no diagnostics in the output.
+#: `preCrop` filters (wavelets) only the lungs' bounding box plus padding instead of the whole
+#: zero-padded crop: same values (checked against the uncropped run), half the time.
 SETTINGS: dict[str, object] = {
     "binWidth": 25,
     "resampledPixelSpacing": None,
     "label": 1,
     "additionalInfo": False,
+    "preCrop": True,
 }
 
 #: Which original-image class wins a name clash in the published, unprefixed names: the
