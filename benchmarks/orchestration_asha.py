@@ -10,6 +10,7 @@ Tune's ASHA stopping weak trials early. Prints the epochs trained, wall times an
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -74,7 +75,11 @@ def main() -> None:
                 final=False,
             )
             wall = time.perf_counter() - start
-            trials = pd.read_parquet(out / "trials.parquet")
+            # every epoch trained, pruned ones included, is in the trial's checkpoint history
+            epochs = sum(
+                len(json.loads(p.read_text()))
+                for p in (out / "checkpoints").glob("search-*/history.json")
+            )
             search = pd.read_parquet(out / "search.parquet")
             done = search[search["state"] == "COMPLETE"]
             best = done.loc[done["value"].idxmax()] if len(done) else None
@@ -82,7 +87,7 @@ def main() -> None:
                 {
                     "pruner": pruner,
                     "wall_s": round(wall, 1),
-                    "epochs_trained": len(trials),
+                    "epochs_trained": epochs,
                     "complete": len(done),
                     "pruned": int((search["state"] == "PRUNED").sum()),
                     "best_n": None if best is None else int(best["param_dirichlet_n"]),
