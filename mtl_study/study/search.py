@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -290,6 +291,9 @@ def run_search(
             plan = plan_for(study, best, "final", study.seeds[0], -1, _label(base, best, "final"))
             plan.trial_id = f"final-{ot_study.best_trial.number:04d}-s{study.seeds[0]}"
             table.register(plan.trial_id, plan.variant)
+            for stale in results.runs.glob("final-*"):  # an earlier best, before this resume
+                if stale.name != plan.trial_id:
+                    shutil.rmtree(stale)
             done = (results.run_dir(plan.trial_id) / "done.json").exists()
             run_plans(study, [] if done else [plan], results, cohort_root, table)
     finally:
