@@ -70,8 +70,8 @@ def roc_curves(results: Results, out: Path) -> list[Path]:
 
 
 def loss_curves(results: Results, out: Path) -> list[Path]:
-    """loss_curves.png: mean train (solid) and test (dashed) total loss per epoch for each
-    multitask loss, one panel with Shift3D and one without."""
+    """loss_curves.png: mean total loss per epoch for each multitask loss; columns with and
+    without Shift3D, rows training and test loss (their scales differ, so separate axes)."""
     trials = results.trials
     if trials.empty or "loss" not in trials.columns or "train_loss" not in trials.columns:
         return []
@@ -86,22 +86,21 @@ def loss_curves(results: Results, out: Path) -> list[Path]:
         return []
     shifted = sel["shift3d"].astype(str).str.lower().isin(("true", "1"))
     panels = [
-        (label, sel[mask]) for label, mask in (("w/ Shift3D", shifted), ("w/o Shift3D", ~shifted))
+        (name, sel[mask]) for name, mask in (("w/ Shift3D", shifted), ("w/o Shift3D", ~shifted))
     ]
-    panels = [(label, frame) for label, frame in panels if not frame.empty]
-    fig = Figure(figsize=(5.5 * len(panels), 4.2))
-    for i, (label, frame) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels), i + 1)
-        for j, (loss, sub) in enumerate(frame.groupby("loss")):
-            mean = sub.groupby("epoch")[["train_loss", "eval_loss"]].mean()
-            color = f"C{j}"
-            ax.plot(mean.index, mean["train_loss"], color=color, label=f"{loss} train")
-            if mean["eval_loss"].notna().any():
-                ax.plot(
-                    mean.index, mean["eval_loss"], color=color, linestyle="--", label=f"{loss} test"
-                )
-        ax.set(title=f"Total loss, {label}", xlabel="epoch", ylabel="loss")
-        ax.legend(fontsize=7)
+    panels = [(name, frame) for name, frame in panels if not frame.empty]
+    kinds = [("train_loss", "training")]
+    if "eval_loss" in sel.columns and sel["eval_loss"].notna().any():
+        kinds.append(("eval_loss", "test"))
+    fig = Figure(figsize=(5.5 * len(panels), 3.6 * len(kinds)))
+    for i, (column, kind) in enumerate(kinds):
+        for j, (name, frame) in enumerate(panels):
+            ax = fig.add_subplot(len(kinds), len(panels), i * len(panels) + j + 1)
+            for k, (loss, sub) in enumerate(frame.groupby("loss")):
+                mean = sub.groupby("epoch")[column].mean()
+                ax.plot(mean.index, mean.to_numpy(), color=f"C{k}", marker="o", ms=3, label=loss)
+            ax.set(title=f"{kind} loss, {name}", xlabel="epoch", ylabel="total loss")
+            ax.legend(fontsize=7)
     return [_save(fig, out / "loss_curves.png")]
 
 
