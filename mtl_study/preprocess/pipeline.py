@@ -208,31 +208,33 @@ def _run(
     stage_of: dict[str, str] = {}
     done: set[str] = set()
     results: list[CaseResult] = []
+    bar = _Progress(total - len(todo), total) if progress else None
 
     def on_stage(event: tuple[float, dict[str, str]]) -> None:
+        """Runs on the client's event-loop thread: refresh the stage counts live."""
         if event[1]["case_id"] not in done:
             stage_of[event[1]["case_id"]] = event[1]["stage"]
+            if bar is not None:
+                bar.update(list(results), dict(stage_of))
 
-    with dask_client(workers, address) as client:
+    with dask_client(workers, address) as client, bar or nullcontext():
         client.subscribe_topic(STAGE_TOPIC, on_stage)
         futures = {
             client.submit(_worker_task, str(root), case, settings, pure=False): case
             for case in todo
         }
-        display = _Progress(total - len(todo), total) if progress else nullcontext()
-        with display as bar:
-            for future in as_completed(futures):
-                case = futures[future]
-                try:
-                    result = future.result()
-                except Exception as err:  # worker died (memory, signal): the case failed
-                    error = f"{type(err).__name__}: {err}"
-                    result = CaseResult(case.case_id, ok=False, stage="worker", error=error)
-                done.add(case.case_id)
-                stage_of.pop(case.case_id, None)
-                results.append(result)
-                if bar is not None:
-                    bar.update(results, stage_of)
+        for future in as_completed(futures):
+            case = futures[future]
+            try:
+                result = future.result()
+            except Exception as err:  # worker died (memory, signal): the case failed
+                error = f"{type(err).__name__}: {err}"
+                result = CaseResult(case.case_id, ok=False, stage="worker", error=error)
+            done.add(case.case_id)
+            stage_of.pop(case.case_id, None)
+            results.append(result)
+            if bar is not None:
+                bar.update(list(results), dict(stage_of))
         client.unsubscribe_topic(STAGE_TOPIC)
     return results
 
