@@ -129,6 +129,12 @@ def generate(
     target.mkdir(parents=True, exist_ok=True)
     report = compute(results, baseline)
     write_tables(report.tables, target)
+    if results.search is not None and not results.search.empty:
+        # Every Optuna trial, tidy: the data behind the metric-vs-parameter figures.
+        search = results.search
+        ids = [f"{s}#{n}" for s, n in zip(search["search"], search["number"], strict=True)]
+        header = "".join(f"# {line}\n" for line in results.provenance(ids).lines())
+        (target / "search_trials.csv").write_text(header + search.to_csv(index=False))
     pngs = (
         figures.roc_curves(results, target)
         + figures.loss_curves(results, target)

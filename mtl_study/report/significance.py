@@ -26,7 +26,8 @@ def significance_table(results: Results, tests: pd.DataFrame, sources: dict) -> 
     baselines = ", ".join(
         f"{t}: {b}" for t, b in tests.groupby("task", sort=False)["baseline"].first().items()
     )
-    ids = {i for r in rows for i in sources.get(r, [])}
+    compared = set(rows) | set(tests["baseline"])
+    ids = {i for r in compared for i in sources.get(r, [])}
     return Table(
         name="significance",
         title="Paired comparisons against the baseline row (Holm-adjusted p)",

@@ -111,6 +111,8 @@ def test_search_only_results(feature_cohort: Path, tmp_path: Path) -> None:
     out = generate(root)
     assert {p.name for p in out.glob("search_*.png")} == {"search_C.png", "search_dirichlet_n.png"}
     assert "best configuration" in (out / "search.md").read_text()
+    trials = pd.read_csv(out / "search_trials.csv", comment="#")
+    assert len(trials) == 12 and "param_dirichlet_n" in trials.columns
 
 
 def test_not_a_results_directory(tmp_path: Path) -> None:
