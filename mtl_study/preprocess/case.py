@@ -1,4 +1,7 @@
-"""One case through every stage, timed: read, resample, segment, refine, crop, features.
+"""One case through every stage, timed: read, resample, segment, refine, evaluate, crop, ...
+
+`evaluate` scores both methods against a reference mask (when the case has one) and measures
+the litres per lung.
 
 Runs inside a Dask worker. Nothing here raises for a bad case: the result names the stage
 that failed and the error, so one corrupt scan never stops a cohort.
@@ -28,7 +31,16 @@ from mtl_study.preprocess.segmenters import RefinedSegmenter, build
 from mtl_study.preprocess.segmenters.classical import classical_mask
 
 #: Stage names in execution order (progress bar, timings, failures.csv).
-STAGES: tuple[str, ...] = ("read", "resample", "segment", "refine", "crop", "features", "write")
+STAGES: tuple[str, ...] = (
+    "read",
+    "resample",
+    "segment",
+    "refine",
+    "evaluate",
+    "crop",
+    "features",
+    "write",
+)
 
 #: Methods compared in `segmentation.csv` for cases with a reference mask.
 COMPARED_METHODS: tuple[str, ...] = ("classical", "refined")
@@ -134,10 +146,12 @@ def process_case(
             stage = "refine" if settings.segmenter == "refined" else "segment"
             raise StageError(stage, ValueError("no lung found"))
         metrics = []
-        if ref is not None:
-            for method in COMPARED_METHODS:
-                metrics.append({"method": method, **segmentation_metrics(masks[method], ref, les)})
-        litres = lung_litres(mask)
+        with _stage("evaluate", timings, report):
+            if ref is not None:
+                for method in COMPARED_METHODS:
+                    scores = segmentation_metrics(masks[method], ref, les)
+                    metrics.append({"method": method, **scores})
+            litres = lung_litres(mask)
         with _stage("crop", timings, report):
             cropped, cropped_mask = crop_lungs(volume, mask, settings.crop_shape)
             del volume, masks
