@@ -123,3 +123,21 @@ def test_not_a_results_directory(tmp_path: Path) -> None:
     (tmp_path / "trials.parquet").write_text("not parquet")
     with pytest.raises(ReportError, match=r"trials\.parquet"):
         load_results(tmp_path)
+
+
+@pytest.mark.ray
+def test_reporting_needs_no_runtime_or_trainer(study_results: Path, tmp_path: Path) -> None:
+    """A report runs without Ray, Dask, torch, the runner or the trainer being imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mtl_study.report import generate\n"
+        f"generate({str(study_results)!r}, {str(tmp_path / 'r')!r})\n"
+        "heavy = ('mtl_study.study', 'mtl_study.train', 'ray', 'dask', 'torch')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "r" / "report.html").exists()
