@@ -116,6 +116,27 @@ def top_features(
     return pd.DataFrame(records, columns=["task", "feature", "importance", "rank"])
 
 
+def _cache_key(content_hash: str, n_estimators: int) -> str:
+    return f"# cohort hash: {content_hash}; lightgbm estimators: {n_estimators}\n"
+
+
+def write_importance(importance: pd.DataFrame, path: Path, content_hash: str, n: int) -> Path:
+    """top_features.csv with the cohort hash and estimator count as its first (comment) line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_cache_key(content_hash, n) + importance.to_csv(index=False))
+    return path
+
+
+def read_cached(path: Path | None, content_hash: str, n: int) -> pd.DataFrame | None:
+    """The ranking in `path` if it was computed on this cohort content; else None."""
+    if path is None or not path.exists() or content_hash == "unknown":
+        return None
+    with path.open() as handle:
+        if handle.readline() != _cache_key(content_hash, n):
+            return None
+    return pd.read_csv(path, comment="#")
+
+
 def union(importance: pd.DataFrame) -> list[str]:
     """Union of the per-task top lists, in order of first appearance (task order, rank)."""
     return list(dict.fromkeys(importance.sort_values(["rank"], kind="stable")["feature"]))
@@ -188,8 +209,13 @@ def analyse(
     n_estimators: int = 1000,
     results_dir: str | None = None,
     study_hash: str = "n/a",
+    cache: Path | None = None,
 ) -> FeatureAnalysis:
     """Select features (named, all, or the LightGBM top-10 union) and compute the Welch table.
+
+    `cache` (a top_features.csv written before) is reused when it was computed on the same
+    cohort content with the same number of estimators: LightGBM on 1,329 x 375 features takes
+    minutes, and `mtl-study run` regenerates the report at every end.
 
     Raises:
         ReportError: Unknown feature names (the message lists the nearest valid ones).
@@ -207,7 +233,11 @@ def analyse(
     elif all_features:
         selected = list(cohort.feature_names)
     else:
-        importance = top_features(cohort, n_estimators=n_estimators)
+        importance = read_cached(cache, cohort.content_hash, n_estimators)
+        if importance is None:
+            importance = top_features(cohort, n_estimators=n_estimators)
+            if cache is not None:
+                write_importance(importance, cache, cohort.content_hash, n_estimators)
         selected = union(importance)
     return FeatureAnalysis(
         cohort=cohort,

@@ -42,9 +42,15 @@ class Report:
 
 
 def compute(
-    results: Results, baseline: str | None = None, feature_estimators: int = 1000
+    results: Results,
+    baseline: str | None = None,
+    feature_estimators: int = 1000,
+    cache: Path | None = None,
 ) -> Report:
-    """Build every supported table in report order."""
+    """Build every supported table in report order.
+
+    `cache`: top_features.csv of a previous report, reused when the cohort is unchanged.
+    """
     report = Report(results)
     cohort = results.cohort_root
     study_hash = str(results.manifest.get("study_hash", "unknown"))
@@ -75,6 +81,7 @@ def compute(
                 n_estimators=feature_estimators,
                 results_dir=str(results.root),
                 study_hash=study_hash,
+                cache=cache,
             )
             report.tables.append(report.features.welch)
         except (ReportError, ValueError) as exc:
@@ -127,7 +134,7 @@ def generate(
     results = load_results(results_dir)
     target = Path(out) if out is not None else results.root / "report"
     target.mkdir(parents=True, exist_ok=True)
-    report = compute(results, baseline)
+    report = compute(results, baseline, cache=target / "top_features.csv")
     write_tables(report.tables, target)
     if results.search is not None and not results.search.empty:
         # Every Optuna trial, tidy: the data behind the metric-vs-parameter figures.
@@ -176,11 +183,11 @@ def features_report(
     Raises:
         ReportError: The cohort has no features, or a named feature does not exist.
     """
-    analysis = analyse(cohort_dir, features, all_features, n_estimators=n_estimators)
-    target = Path(out) if out is not None else analysis.cohort.root / "report"
+    target = Path(out) if out is not None else Path(cohort_dir).resolve() / "report"
+    analysis = analyse(
+        cohort_dir, features, all_features, n_estimators, cache=target / "top_features.csv"
+    )
     write_tables([analysis.welch], target)
-    if not analysis.importance.empty:
-        analysis.importance.to_csv(target / "top_features.csv", index=False)
     pngs = feature_figures(analysis, target)
     header = [
         f"cohort: {analysis.cohort.root}",

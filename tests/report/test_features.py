@@ -57,6 +57,21 @@ def test_features_report_writes_table_and_figures(feature_cohort: Path, tmp_path
     assert html.count("data:image/png;base64,") == 4 and 'id="welch"' in html
 
 
+def test_top_feature_ranking_is_cached_per_cohort_content(
+    feature_cohort: Path, tmp_path: Path
+) -> None:
+    out = features_report(feature_cohort, tmp_path / "c", n_estimators=30)
+    cache = out / "top_features.csv"
+    first = cache.read_text()
+    stamp = cache.stat().st_mtime_ns
+    features_report(feature_cohort, out, n_estimators=30)
+    assert cache.stat().st_mtime_ns == stamp  # reused, not recomputed
+    features_report(feature_cohort, out, n_estimators=31)
+    assert cache.read_text() != first and "estimators: 31" in cache.read_text()
+    ranked = pd.read_csv(cache, comment="#")
+    assert set(ranked["task"]) == {"ct", "nat", "severity"}
+
+
 @pytest.fixture(scope="module")
 def real_cohort(covid_mtl_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mtl_study.data.importers import import_covid_mtl
@@ -85,5 +100,5 @@ def test_real_cohort_top_features_and_welch(real_cohort: Path) -> None:
 @pytest.mark.long
 def test_real_cohort_full_feature_report(real_cohort: Path, tmp_path: Path) -> None:
     out = features_report(real_cohort, tmp_path / "real")
-    assert len(pd.read_csv(out / "top_features.csv")) == 30
+    assert len(pd.read_csv(out / "top_features.csv", comment="#")) == 30
     assert (out / "features_heatmap.png").stat().st_size > 10_000
