@@ -176,8 +176,9 @@ def feature_heatmap(frame: pd.DataFrame, features: list[str], out: Path) -> list
     case_order = order(values)
     values = values[np.ix_(case_order, feat_order)]
     annotations = [c for c in (*TASKS, "age", "gender") if c in frame.columns]
-    fig = Figure(figsize=(10, 2 + 0.25 * len(features) + 0.3 * len(annotations)))
-    heights = [0.35] * len(annotations) + [max(2.0, 0.25 * len(features))]
+    rows = max(8, len(features))  # heatmap height in annotation-strip units
+    fig = Figure(figsize=(10, 1.5 + 0.22 * (rows + len(annotations))))
+    heights = [1.0] * len(annotations) + [float(rows)]
     grid = fig.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[40, 1])
     cases = frame.iloc[case_order]
     for i, name in enumerate(annotations):
