@@ -362,7 +362,7 @@ def _tune_search(
         )
     elif pruner == "median":
         scheduler = MedianStoppingRule(
-            time_attr="training_iteration", grace_period=max(1, budget // 4), min_samples_required=2
+            time_attr="training_iteration", grace_period=max(1, budget // 2), min_samples_required=3
         )
     trainable = tune.with_parameters(
         search_trainable,
