@@ -85,6 +85,11 @@ def connect(
     if ray.is_initialized():
         return RayRuntime(address=address, owned=False, dashboard_url=None)
     common = {"log_to_driver": False, "logging_level": "ERROR", "configure_logging": True}
+    if dashboard and address is None and _dashboard_missing():
+        raise StudyError(
+            f"--dashboard needs Ray's dashboard packages ({_dashboard_missing()}): "
+            "pip install 'ray[default]'"
+        )
     if address is None:
         context = ray.init(
             _node_ip_address=LOOPBACK,
@@ -107,3 +112,12 @@ def connect(
     if url and not url.startswith("http"):
         url = f"http://{url}"
     return RayRuntime(address=address, owned=owned, dashboard_url=url)
+
+
+def _dashboard_missing() -> str | None:
+    """Why Ray's optional dashboard cannot start here, or None when it can."""
+    from ray._private import utils
+
+    check = getattr(utils, "get_dashboard_dependency_error", None)
+    error = check() if check is not None else None
+    return str(error) if error else None
