@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import math
@@ -16,6 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 import yaml
+from rich.console import Console
 
 from mtl_study.study.results import PREDICTION_COLUMNS, VARIANT_COLUMNS
 from mtl_study.study.runner import run_study
@@ -117,8 +119,12 @@ def test_resume_skips_finished_trials_and_refuses_other_study(
     out, data = ablation
     before = done_mtimes(out)
     crashed = [t for t in before if "crashes" in t]
-    run_study(study_from_dict(data), out, data=tiny_cohort, progress=False, report=False)
+    console = Console(file=io.StringIO(), width=160)
+    run_study(study_from_dict(data), out, data=tiny_cohort, progress=False, console=console)
     after = done_mtimes(out)
+    printed = console.file.getvalue()
+    assert "Loss ablation" in printed and "Transfer" in printed  # the report's main tables
+    assert (out / "report").is_dir()
     kept = {t: m for t, m in before.items() if t not in crashed}
     assert {t: after[t] for t in kept} == kept  # finished (and NaN) trials not re-run
     assert all(after[t] != before[t] for t in crashed)  # crashes are retried on resume
