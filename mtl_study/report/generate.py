@@ -52,6 +52,7 @@ def compute(
     `cache`: top_features.csv of a previous report, reused when the cohort is unchanged.
     """
     report = Report(results)
+    _check_baseline(results, baseline)
     cohort = results.cohort_root
     study_hash = str(results.manifest.get("study_hash", "unknown"))
     if cohort is not None:
@@ -91,6 +92,19 @@ def compute(
         if table is not None:
             report.tables.append(table)
     return report
+
+
+def _check_baseline(results: Results, baseline: str | None) -> None:
+    """An unknown `--baseline` fails with the valid row names and the nearest match."""
+    if baseline is None:
+        return
+    rows = sorted(set(results.final["row"])) if not results.final.empty else []
+    if baseline not in rows:
+        import difflib
+
+        near = difflib.get_close_matches(baseline, rows, n=1)
+        hint = f"; nearest: {near[0]!r}" if near else ""
+        raise ReportError(f"{results.root}: no row {baseline!r} (rows: {rows}{hint})")
 
 
 def write_tables(tables: list[Table], out: Path) -> list[Path]:

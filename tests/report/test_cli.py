@@ -86,6 +86,8 @@ def test_default_command_writes_report_and_lists_sources(
     sig = pd.read_csv(out / "significance.csv", comment="#")
     assert set(sig[sig["task"] == "ct"]["baseline"]) == {"RF"}
     assert (out / "report.html").exists()
+    bad = runner.invoke(app, ["report", str(root), "--baseline", "RFF"])
+    assert bad.exit_code == 1 and "nearest: 'RF'" in bad.output.replace("\n", "")
 
 
 def test_missing_results_directory(tmp_path: Path) -> None:
