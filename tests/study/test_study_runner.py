@@ -168,7 +168,6 @@ def _descends_from(proc: psutil.Process, ancestor: int) -> bool:
         return False
 
 
-@pytest.mark.long
 def test_killed_driver_resumes_without_rerunning_finished_trials(
     tmp_path: Path, tiny_cohort: Path, local_ray, tiny_study, done_mtimes
 ) -> None:
