@@ -418,12 +418,19 @@ def _check_metric(where: str, metric: str) -> None:
 
 
 def _check_segmenter(where: str, preprocess: dict[str, Any]) -> None:
+    """Segmenter and feature set must be registered in the preprocessing registries."""
     from mtl_study.preprocess import segmenters
+    from mtl_study.preprocess.radiomics import FEATURE_SETS
 
     available = getattr(segmenters, "available", None)
     if available is not None and preprocess["segmenter"] not in available():
         raise StudyError(
             choice_error(f"{where}: preprocess.segmenter", preprocess["segmenter"], available())
+        )
+    feature_set = preprocess["feature_set"]
+    if feature_set is not None and feature_set not in FEATURE_SETS.names():
+        raise StudyError(
+            choice_error(f"{where}: preprocess.feature_set", feature_set, FEATURE_SETS.names())
         )
 
 

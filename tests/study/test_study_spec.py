@@ -58,6 +58,7 @@ def test_unknown_model_names_file_key_choices_and_nearest(tmp_path: Path, tiny_s
         ({"train": {"epoch": 1}}, "did you mean 'epochs'"),
         ({"preprocess": {"crop_shape": [1, 2]}}, "crop_shape"),
         ({"preprocess": {"segmenter": "refind"}}, "refined"),
+        ({"preprocess": {"feature_set": "first_order"}}, "did you mean 'firstorder'"),
         ({"resources": {"gpu": -1}}, "gpu"),
     ],
 )
