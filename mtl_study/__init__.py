@@ -1,4 +1,4 @@
-"""mtl-study: distributed ablation and hyperparameter studies for multitask 3D-CT COVID-19 models."""
+"""mtl-study: distributed ablation and hyperparameter studies for multitask 3D-CT COVID models."""
 
 from __future__ import annotations
 
