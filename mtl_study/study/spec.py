@@ -20,6 +20,7 @@ import yaml
 
 from mtl_study.data.schema import TASKS, Inputs
 from mtl_study.study._names import choice_error
+from mtl_study.train.config import TrainConfig
 
 #: Where the shipped studies and search spaces live (repository root, next to the package).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,17 +69,8 @@ TOP_KEYS: tuple[str, ...] = (
 PREPROCESS_KEYS: tuple[str, ...] = ("segmenter", "crop_shape", "feature_set", "workers")
 TRANSFER_KEYS: tuple[str, ...] = ("source", "tasks", "keep_shift3d", "epochs")
 RESOURCE_KEYS: tuple[str, ...] = ("cpu", "gpu", "custom")
-TRAIN_KEYS: tuple[str, ...] = (
-    "epochs",
-    "batch_size",
-    "lr_max",
-    "lr_min",
-    "momentum",
-    "weight_decay",
-    "augment",
-    "device",
-    "num_workers",
-)
+#: `train:` keys are exactly the trainer's settings (one list, kept by `TrainConfig`).
+TRAIN_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
 #: Classical baselines that run through `run_trial` besides the registered networks.
 BASELINES: tuple[str, ...] = ("random_forest", "lightgbm")
 
