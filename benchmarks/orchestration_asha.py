@@ -77,7 +77,7 @@ def main() -> None:
             wall = time.perf_counter() - start
             # every epoch trained, pruned ones included, is in the trial's checkpoint history
             epochs = sum(
-                len(json.loads(p.read_text()))
+                len(json.loads(p.read_text(encoding="utf-8")))
                 for p in (out / "checkpoints").glob("search-*/history.json")
             )
             search = pd.read_parquet(out / "search.parquet")

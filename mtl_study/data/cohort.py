@@ -205,7 +205,7 @@ def save_cohort(
         (root / FEATURES_FILE).unlink()
     _atomic_write(
         root / DESCRIPTOR_FILE,
-        lambda p: Path(p).write_text(yaml.safe_dump(descriptor, sort_keys=False)),
+        lambda p: Path(p).write_text(yaml.safe_dump(descriptor, sort_keys=False), encoding="utf-8"),
     )
     return Cohort(root=root.resolve(), manifest=manifest, features=features, meta=descriptor)
 
@@ -371,7 +371,7 @@ def _read_descriptor(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise CohortError(f"{path}: invalid YAML ({err})") from err
     if not isinstance(data, dict):
@@ -399,5 +399,7 @@ def update_meta(root: str | os.PathLike[str], **entries: Any) -> dict[str, Any]:
     path = Path(root) / DESCRIPTOR_FILE
     data = _read_descriptor(path)
     data.update(entries)
-    _atomic_write(path, lambda p: Path(p).write_text(yaml.safe_dump(data, sort_keys=False)))
+    _atomic_write(
+        path, lambda p: Path(p).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    )
     return data

@@ -31,7 +31,7 @@ def default_cohort(
     if (target / "cohort.yaml").exists():
         return target
     root.mkdir(parents=True, exist_ok=True)
-    with (root / f".{name}.lock").open("w") as lock:
+    with (root / f".{name}.lock").open("w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / "cohort.yaml").exists():
             return target

@@ -74,7 +74,9 @@ def _class_features(cls: str) -> tuple[str, ...]:
 def published_names() -> tuple[str, ...]:
     """The 375 column names of the published COVID-MTL features, in published order."""
     text = resources.files("mtl_study.preprocess").joinpath("resources/covid_mtl_375.txt")
-    return tuple(line.strip() for line in text.read_text().splitlines() if line.strip())
+    return tuple(
+        line.strip() for line in text.read_text(encoding="utf-8").splitlines() if line.strip()
+    )
 
 
 def _published_source(name: str) -> str:

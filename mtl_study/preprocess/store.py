@@ -72,7 +72,9 @@ def write_case(
     try:
         np.save(temp / VOLUME_FILE, np.ascontiguousarray(volume, dtype=np.uint16))
         np.save(temp / MASK_FILE, np.ascontiguousarray(mask, dtype=bool))
-        (temp / CASE_FILE).write_text(json.dumps({"case_id": case_id, **info}, indent=1))
+        (temp / CASE_FILE).write_text(
+            json.dumps({"case_id": case_id, **info}, indent=1), encoding="utf-8"
+        )
         if final.exists():
             old = final.parent / f"{_TEMP_PREFIX}old-{case_id}-{uuid.uuid4().hex[:8]}"
             os.rename(final, old)
@@ -128,4 +130,4 @@ def load_mask(root: str | os.PathLike[str], case_id: str, mmap: bool = False) ->
 
 def load_info(root: str | os.PathLike[str], case_id: str) -> dict[str, Any]:
     """The case's record: settings, timings, lung volume, features, segmentation metrics."""
-    return json.loads(_existing(root, case_id, CASE_FILE).read_text())
+    return json.loads(_existing(root, case_id, CASE_FILE).read_text(encoding="utf-8"))

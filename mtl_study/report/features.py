@@ -68,7 +68,9 @@ def load_cohort_features(root: str | Path) -> CohortFeatures:
     if meta.exists():
         import yaml
 
-        content_hash = str((yaml.safe_load(meta.read_text()) or {}).get("content_hash", "unknown"))
+        content_hash = str(
+            (yaml.safe_load(meta.read_text(encoding="utf-8")) or {}).get("content_hash", "unknown")
+        )
     return CohortFeatures(root, frame, names, content_hash)
 
 
@@ -123,7 +125,7 @@ def _cache_key(content_hash: str, n_estimators: int) -> str:
 def write_importance(importance: pd.DataFrame, path: Path, content_hash: str, n: int) -> Path:
     """top_features.csv with the cohort hash and estimator count as its first (comment) line."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_cache_key(content_hash, n) + importance.to_csv(index=False))
+    path.write_text(_cache_key(content_hash, n) + importance.to_csv(index=False), encoding="utf-8")
     return path
 
 
@@ -131,7 +133,7 @@ def read_cached(path: Path | None, content_hash: str, n: int) -> pd.DataFrame | 
     """The ranking in `path` if it was computed on this cohort content; else None."""
     if path is None or not path.exists() or content_hash == "unknown":
         return None
-    with path.open() as handle:
+    with path.open(encoding="utf-8") as handle:
         if handle.readline() != _cache_key(content_hash, n):
             return None
     return pd.read_csv(path, comment="#")

@@ -113,8 +113,8 @@ def write_tables(tables: list[Table], out: Path) -> list[Path]:
     paths = []
     for table in tables:
         paths.append(write_csv(table, out / f"{table.name}.csv"))
-        (out / f"{table.name}.md").write_text(to_markdown(table))
-        (out / f"{table.name}.tex").write_text(to_latex(table))
+        (out / f"{table.name}.md").write_text(to_markdown(table), encoding="utf-8")
+        (out / f"{table.name}.tex").write_text(to_latex(table), encoding="utf-8")
         paths += [out / f"{table.name}.md", out / f"{table.name}.tex"]
     return paths
 
@@ -155,7 +155,9 @@ def generate(
         search = results.search
         ids = [f"{s}#{n}" for s, n in zip(search["search"], search["number"], strict=True)]
         header = "".join(f"# {line}\n" for line in results.provenance(ids).lines())
-        (target / "search_trials.csv").write_text(header + search.to_csv(index=False))
+        (target / "search_trials.csv").write_text(
+            header + search.to_csv(index=False), encoding="utf-8"
+        )
     pngs = (
         figures.roc_curves(results, target)
         + figures.loss_curves(results, target)

@@ -122,7 +122,7 @@ def load_results(root: str | Path) -> Results:
     manifest_path = root / "manifest.json"
     if manifest_path.exists():
         try:
-            manifest = json.loads(manifest_path.read_text())
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ReportError(f"{manifest_path}: invalid JSON ({exc})") from exc
     trials = _read_parquet(root / "trials.parquet")

@@ -85,6 +85,6 @@ def _cohort_hash(cohort: Path) -> str:
     if meta.exists():
         import yaml
 
-        data = yaml.safe_load(meta.read_text()) or {}
+        data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
         return str(data.get("content_hash", "unknown"))
     return "unknown"

@@ -161,7 +161,7 @@ def write_trial_record(
         preds = preds.reindex(columns=list(PREDICTION_COLUMNS))
         preds.to_parquet(tmp / "predictions.parquet", index=False)
     done = {"trial_id": plan.trial_id, "status": status, "error": error, **extra}
-    (tmp / "done.json").write_text(json.dumps(done, indent=2, default=str))
+    (tmp / "done.json").write_text(json.dumps(done, indent=2, default=str), encoding="utf-8")
     final = results.run_dir(plan.trial_id)
     if final.exists():
         shutil.rmtree(final)
@@ -178,7 +178,7 @@ def finished_trials(results: ResultsDir) -> dict[str, dict[str, Any]]:
     if not results.runs.is_dir():
         return out
     for done in results.runs.glob("*/done.json"):
-        info = json.loads(done.read_text())
+        info = json.loads(done.read_text(encoding="utf-8"))
         if not info.get("crashed"):
             out[info["trial_id"]] = info
     return out
@@ -271,7 +271,7 @@ def prepare(
     results.root.mkdir(parents=True, exist_ok=True)
     if not results.manifest.exists():
         return None
-    previous = json.loads(results.manifest.read_text())
+    previous = json.loads(results.manifest.read_text(encoding="utf-8"))
     if previous.get("study_hash") != study.study_hash or previous.get("kind", "run") != kind:
         raise StudyError(
             f"{results.root}: holds a {previous.get('kind', 'run')} of study "
@@ -311,9 +311,9 @@ def write_manifest(
         **(extra or {}),
     }
     tmp = results.manifest.with_name(".manifest.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, results.manifest)
-    (results.root / "study.yaml").write_text(study.to_yaml())
+    (results.root / "study.yaml").write_text(study.to_yaml(), encoding="utf-8")
 
 
 def _json_safe(value: Any) -> Any:

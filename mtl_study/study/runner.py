@@ -380,7 +380,7 @@ def execute_plan(
     ckdir.mkdir(parents=True, exist_ok=True)
     _restore_tune_checkpoint(ckdir)
     attempts = _read_attempts(ckdir) + 1
-    (ckdir / "attempts").write_text(str(attempts))
+    (ckdir / "attempts").write_text(str(attempts), encoding="utf-8")
     history = {int(r["epoch"]): r for r in _load_history(ckdir)}
 
     def on_epoch(record: dict[str, Any], checkpoint_path: Path | None) -> None:
@@ -466,17 +466,17 @@ def _restore_tune_checkpoint(ckdir: Path) -> None:
 
 def _read_attempts(ckdir: Path) -> int:
     path = ckdir / "attempts"
-    return int(path.read_text()) if path.exists() else 0
+    return int(path.read_text(encoding="utf-8")) if path.exists() else 0
 
 
 def _load_history(ckdir: Path) -> list[dict[str, Any]]:
     path = ckdir / "history.json"
-    return json.loads(path.read_text()) if path.exists() else []
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
 
 
 def _save_history(ckdir: Path, records: list[dict[str, Any]]) -> None:
     tmp = ckdir / ".history.json.tmp"
-    tmp.write_text(json.dumps(records, default=_nan_safe))
+    tmp.write_text(json.dumps(records, default=_nan_safe), encoding="utf-8")
     os.replace(tmp, ckdir / "history.json")
 
 

@@ -72,7 +72,7 @@ def load_space(name_or_path: str | Path) -> dict[str, Any]:
         path = SPACES_DIR / f"{name_or_path}.yaml"
         if not path.is_file():
             raise StudyError(choice_error("--space", str(name_or_path), shipped_spaces()))
-    data = yaml.safe_load(path.read_text()) or {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     params = data.get("params")
     if not isinstance(params, dict) or not params:
         raise StudyError(f"{path}: a search space needs a non-empty `params` mapping")
@@ -138,7 +138,7 @@ def storage_url(results: ResultsDir, storage: str | None) -> str:
 
 def _network_fs(folder: Path) -> bool:
     try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
     except OSError:
         return False
     best, fstype = "", ""
@@ -440,7 +440,7 @@ def search_trainable(
         else:
             records = execute_plan(plan, results, Path(cohort_root), report)
         finals.append(_value(records[-1].get(study.metric)) if records else float("nan"))
-        if json.loads(done.read_text()).get("status") == "ERROR":
+        if json.loads(done.read_text(encoding="utf-8")).get("status") == "ERROR":
             tune.report(
                 {
                     CV_METRIC: float("nan"),

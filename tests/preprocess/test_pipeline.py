@@ -126,7 +126,7 @@ def test_killed_run_resumes_without_recomputing(synthetic_cohort: Path) -> None:
         assert _stamp(synthetic_cohort, case) == stamp
     leftovers = [p.name for p in store.preprocessed_dir(synthetic_cohort).iterdir()]
     assert not [n for n in leftovers if n.startswith(".")], leftovers
-    meta = yaml.safe_load((synthetic_cohort / "cohort.yaml").read_text())
+    meta = yaml.safe_load((synthetic_cohort / "cohort.yaml").read_text(encoding="utf-8"))
     assert meta["preprocess"]["feature_set"] is None
     assert meta["preprocess"]["finished"] == summary.total
 

@@ -48,7 +48,7 @@ def test_segmentation_subcommand(tmp_path: Path) -> None:
     refined = table.set_index("method").loc["refined"]
     assert refined["dice"] == pytest.approx(expected.mean())
     assert refined["dice_std"] == pytest.approx(expected.std(ddof=1))
-    assert r"\toprule" in (cohort / "report" / "segmentation.tex").read_text()
+    assert r"\toprule" in (cohort / "report" / "segmentation.tex").read_text(encoding="utf-8")
 
 
 def test_segmentation_without_csv_fails_clearly(tmp_path: Path) -> None:

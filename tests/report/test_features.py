@@ -53,7 +53,7 @@ def test_features_report_writes_table_and_figures(feature_cohort: Path, tmp_path
         "features_box_severity.png",
         "features_heatmap.png",
     }
-    html = (out / "report.html").read_text()
+    html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 4 and 'id="welch"' in html
 
 
@@ -62,12 +62,14 @@ def test_top_feature_ranking_is_cached_per_cohort_content(
 ) -> None:
     out = features_report(feature_cohort, tmp_path / "c", n_estimators=30)
     cache = out / "top_features.csv"
-    first = cache.read_text()
+    first = cache.read_text(encoding="utf-8")
     stamp = cache.stat().st_mtime_ns
     features_report(feature_cohort, out, n_estimators=30)
     assert cache.stat().st_mtime_ns == stamp  # reused, not recomputed
     features_report(feature_cohort, out, n_estimators=31)
-    assert cache.read_text() != first and "estimators: 31" in cache.read_text()
+    assert cache.read_text(encoding="utf-8") != first and "estimators: 31" in cache.read_text(
+        encoding="utf-8"
+    )
     ranked = pd.read_csv(cache, comment="#")
     assert set(ranked["task"]) == {"ct", "nat", "severity"}
 

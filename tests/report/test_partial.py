@@ -34,7 +34,7 @@ def test_missing_trials_leave_missing_cells_not_zeros(results_copy: Callable[[],
     assert diagnosis.cells[lgbm_row][keys.index("ct_auc")].text == MISSING
     assert diagnosis.cells[lgbm_row][keys.index("nat_auc")].text != MISSING
     out = generate(root, root / "partial")
-    assert "| LGBM | test | 2 | — |" in (out / "diagnosis.md").read_text()
+    assert "| LGBM | test | 2 | — |" in (out / "diagnosis.md").read_text(encoding="utf-8")
 
 
 def test_without_predictions_or_manifest_tables_still_render(
@@ -46,7 +46,7 @@ def test_without_predictions_or_manifest_tables_still_render(
     out = generate(root)
     assert (out / "diagnosis.md").exists() and (out / "ablation.tex").exists()
     assert not list(out.glob("roc_*.png"))  # ROC curves need predictions
-    assert "study hash: unknown" in (out / "diagnosis.csv").read_text()
+    assert "study hash: unknown" in (out / "diagnosis.csv").read_text(encoding="utf-8")
     sig = pd.read_csv(out / "significance.csv", comment="#")
     assert set(sig["test"]) == {"paired t-test over seeds"}
 
@@ -58,7 +58,7 @@ def test_only_errors_and_nothing_finished(results_copy: Callable[[], Path]) -> N
     report = compute(load_results(root), feature_estimators=5)
     assert [t.name for t in report.tables] == ["welch"]
     out = generate(root)
-    assert "failed trials: 2" in (out / "report.html").read_text()
+    assert "failed trials: 2" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def _optuna_search(cohort: Path, out: Path) -> optuna.Study:
@@ -110,7 +110,7 @@ def test_search_only_results(feature_cohort: Path, tmp_path: Path) -> None:
     assert data["n_trials"] == 12
     out = generate(root)
     assert {p.name for p in out.glob("search_*.png")} == {"search_C.png", "search_dirichlet_n.png"}
-    assert "best configuration" in (out / "search.md").read_text()
+    assert "best configuration" in (out / "search.md").read_text(encoding="utf-8")
     trials = pd.read_csv(out / "search_trials.csv", comment="#")
     assert len(trials) == 12 and "param_dirichlet_n" in trials.columns
 
@@ -120,7 +120,7 @@ def test_not_a_results_directory(tmp_path: Path) -> None:
         load_results(tmp_path / "nope")
     with pytest.raises(ReportError, match=r"trials\.parquet"):
         load_results(tmp_path)
-    (tmp_path / "trials.parquet").write_text("not parquet")
+    (tmp_path / "trials.parquet").write_text("not parquet", encoding="utf-8")
     with pytest.raises(ReportError, match=r"trials\.parquet"):
         load_results(tmp_path)
 

@@ -38,24 +38,26 @@ def test_every_table_in_every_format_with_traceability(written, study_results: P
     manifest = pd.read_json(study_results / "manifest.json", typ="series")
     for name in TABLES:
         for ext in ("csv", "md", "tex"):
-            text = (out / f"{name}.{ext}").read_text()
+            text = (out / f"{name}.{ext}").read_text(encoding="utf-8")
             assert str(manifest["cohort_hash"]) in text, (name, ext)
             assert "trials aggregated" in text
         if name != "welch":
-            assert str(manifest["study_hash"]) in (out / f"{name}.md").read_text()
+            assert str(manifest["study_hash"]) in (out / f"{name}.md").read_text(encoding="utf-8")
     assert not (out / "transfer.csv").exists()  # no transfer stage in this study
 
 
 def test_latex_is_booktabs_and_balanced(written) -> None:
     out, _ = written
     for name in TABLES:
-        tex = (out / f"{name}.tex").read_text()
+        tex = (out / f"{name}.tex").read_text(encoding="utf-8")
         assert _balanced(tex), name
         for command in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}"):
             assert command in tex, (name, command)
         assert tex.count(r"\begin{table}") == tex.count(r"\end{table}") == 1
         assert "±" not in tex and "—" not in tex
-    assert r"\cmidrule" in (out / "diagnosis.tex").read_text()  # ct / nat header groups
+    assert r"\cmidrule" in (out / "diagnosis.tex").read_text(
+        encoding="utf-8"
+    )  # ct / nat header groups
 
 
 def test_csv_is_tidy_and_readable(written) -> None:
@@ -71,13 +73,13 @@ def test_csv_is_tidy_and_readable(written) -> None:
 
 def test_markdown_marks_best_and_missing(written) -> None:
     out, _ = written
-    md = (out / "diagnosis.md").read_text()
+    md = (out / "diagnosis.md").read_text(encoding="utf-8")
     assert "**" in md and "| RF |" in md and " ± " in md
 
 
 def test_html_embeds_every_table_and_figure(written) -> None:
     out, _ = written
-    html = (out / "report.html").read_text()
+    html = (out / "report.html").read_text(encoding="utf-8")
     pngs = sorted(out.glob("*.png"))
     assert {p.name for p in pngs} >= {"roc_ct.png", "roc_nat.png", "roc_severity.png"}
     assert "loss_curves.png" in {p.name for p in pngs}

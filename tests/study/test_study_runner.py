@@ -82,7 +82,7 @@ def test_results_directory_holds_tidy_parquet_and_manifest(ablation, tiny_cohort
     assert ((sums - 1).abs() < 1e-4).all()
     assert preds[preds["task"] == "severity"]["prob_2"].notna().all()
 
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for key in (
         "study",
         "study_hash",
@@ -98,7 +98,7 @@ def test_results_directory_holds_tidy_parquet_and_manifest(ablation, tiny_cohort
         assert manifest[key] is not None, key
     assert manifest["cohort"] == str(tiny_cohort.resolve())
     assert manifest["versions"]["ray"] and manifest["versions"]["torch"]
-    assert yaml.safe_load((out / "study.yaml").read_text())["name"] == "tiny"
+    assert yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))["name"] == "tiny"
 
 
 def test_nan_loss_and_crashing_trials_end_as_errors_with_reasons(ablation) -> None:
@@ -183,7 +183,7 @@ def test_killed_driver_resumes_without_rerunning_finished_trials(
         max_concurrent=1,
     )
     study_file = tmp_path / "kill.yaml"
-    study_file.write_text(yaml.safe_dump(data))
+    study_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = tmp_path / "out"
     cmd = [
         sys.executable,

@@ -34,7 +34,7 @@ def test_shipped_studies_load_and_quick_preset_shrinks() -> None:
 def test_unknown_model_names_file_key_choices_and_nearest(tmp_path: Path, tiny_study) -> None:
     path = tmp_path / "bad.yaml"
     data = tiny_study(grid=[{"model": "covid_mlt", "loss": "mean"}])
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(StudyError) as err:
         load_study(path)
     text = str(err.value)
@@ -95,10 +95,13 @@ def test_search_spaces_validate(tmp_path: Path) -> None:
     p = load_space("max_shift")["params"]["max_shift"]
     assert p["low"] == 0.0 and p["high"] == 0.5
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"params": {"dirichlet": {"type": "int", "low": 1, "high": 2}}}))
+    bad.write_text(
+        yaml.safe_dump({"params": {"dirichlet": {"type": "int", "low": 1, "high": 2}}}),
+        encoding="utf-8",
+    )
     with pytest.raises(StudyError, match="did you mean 'dirichlet_n'"):
         load_space(bad)
-    bad.write_text(yaml.safe_dump({"params": {"max_shift": {"type": "normal"}}}))
+    bad.write_text(yaml.safe_dump({"params": {"max_shift": {"type": "normal"}}}), encoding="utf-8")
     with pytest.raises(StudyError, match="type must be one of"):
         load_space(bad)
     with pytest.raises(StudyError, match="did you mean 'max_shift'"):

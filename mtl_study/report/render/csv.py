@@ -14,5 +14,5 @@ from mtl_study.report.table import Table
 def write_csv(table: Table, path: Path) -> Path:
     """Write `table.data` with the provenance as leading comment lines."""
     header = "".join(f"# {line}\n" for line in table.provenance.lines())
-    path.write_text(header + table.data.to_csv(index=False))
+    path.write_text(header + table.data.to_csv(index=False), encoding="utf-8")
     return path

@@ -84,5 +84,5 @@ def write_html(
         parts.append("<h2>Figures</h2>")
         parts += [figure_html(f) for f in figures]
     parts.append("</body></html>")
-    path.write_text("\n".join(parts))
+    path.write_text("\n".join(parts), encoding="utf-8")
     return path
