@@ -33,3 +33,14 @@ def lung1_ct() -> Path:
     if not path.exists():
         pytest.skip(f"real chest CT not found at {path} (needs ../shared/data)")
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test's torch work on one thread: the test machines share two cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -30,7 +30,8 @@ class TrialTable(Callback):
     def __init__(self, metric: str, console: Console | None = None, live: bool = True) -> None:
         self.metric = metric
         self.console = console or Console()
-        self.live = live
+        # A live table only redraws on a terminal; in a log, one line per ended trial instead.
+        self.live = live and self.console.is_terminal
         self._rows: dict[str, _Row] = {}
         self._live: Live | None = None
 

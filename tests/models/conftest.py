@@ -1,14 +1,10 @@
-"""Keep model tests on one thread: the test machines share two cores."""
+"""Keep models tests on one thread (see the root conftest)."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(threads)

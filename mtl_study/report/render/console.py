@@ -46,7 +46,13 @@ def to_rich(table: Table) -> RichTable:
     return out
 
 
+#: Width used when output goes to a file or pipe (rich would fold every table to 80 columns).
+PIPE_WIDTH = 160
+
+
 def print_tables(console: Console, tables: list[Table]) -> None:
-    """Print each table to `console`."""
+    """Print each table to `console`; full width in a terminal, `PIPE_WIDTH` in a log."""
+    if not console.is_terminal:
+        console.width = max(console.width, PIPE_WIDTH)
     for table in tables:
         console.print(to_rich(table))
