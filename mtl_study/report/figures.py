@@ -100,6 +100,8 @@ def loss_curves(results: Results, out: Path) -> list[Path]:
                 mean = sub.groupby("epoch")[column].mean()
                 ax.plot(mean.index, mean.to_numpy(), color=f"C{k}", marker="o", ms=3, label=loss)
             ax.set(title=f"{kind} loss, {name}", xlabel="epoch", ylabel="total loss")
+            if (frame[column].dropna() > 0).all():
+                ax.set_yscale("log")  # early epochs of a fresh BatchNorm net score far higher
             ax.legend(fontsize=7)
     return [_save(fig, out / "loss_curves.png")]
 
