@@ -25,21 +25,14 @@ from typing import Any
 import pandas as pd
 
 from mtl_study.study.grid import TrialPlan
-from mtl_study.study.spec import Study, StudyError
+from mtl_study.study.spec import AXES, Study, StudyError
 
 #: Variant columns of trials.parquet, in order (docs/contracts.md section 5).
 VARIANT_COLUMNS: tuple[str, ...] = (
     "trial_id",
     "variant",
     "stage",
-    "model",
-    "loss",
-    "shift3d",
-    "afnn",
-    "dirichlet_n",
-    "max_shift",
-    "tasks",
-    "inputs",
+    *AXES,
     "transfer",
     "seed",
     "fold",
