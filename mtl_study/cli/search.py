@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from mtl_study.study.spec import StudyError
+from mtl_study.cli._study_options import (
+    Address,
+    Data,
+    NoProgress,
+    NoReport,
+    Override,
+    Preset,
+    run_and_print,
+)
 
 
 def search(
@@ -30,28 +38,22 @@ def search(
         str | None,
         typer.Option("--storage", help="Optuna storage URL (default sqlite:///OUT/optuna.db)."),
     ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Cohort directory replacing the study's.")
-    ] = None,
-    preset: Annotated[str | None, typer.Option("--preset", help="Apply a study preset.")] = None,
-    override: Annotated[
-        list[str] | None, typer.Option("-o", "--override", help="key.path=value override.")
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster: auto, host:6379, ray://...")
-    ] = None,
+    data: Data = None,
+    preset: Preset = None,
+    override: Override = None,
+    address: Address = None,
     restart: Annotated[bool, typer.Option("--restart", help="Start the search over.")] = False,
     no_final: Annotated[
         bool, typer.Option("--no-final", help="Do not test the best configuration.")
     ] = False,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No live table.")] = False,
-    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the report.")] = False,
+    no_progress: NoProgress = False,
+    no_report: NoReport = False,
 ) -> None:
     """Search parameters by cross-validation on the training split; test the best once."""
     from mtl_study.study.search import run_search
 
-    try:
-        path = run_search(
+    run_and_print(
+        lambda: run_search(
             study,
             spaces=space,
             n_trials=trials,
@@ -68,7 +70,4 @@ def search(
             final=not no_final,
             report=not no_report,
         )
-    except StudyError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"results: {path}")
+    )
