@@ -14,7 +14,7 @@ import pandas as pd
 from mtl_study.data.schema import CLASS_NAMES, TASKS
 from mtl_study.report.load import Results
 from mtl_study.report.rows import as_text, describe, distinct, qualifier
-from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells
+from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells, tidy_stat
 
 #: Fraction of the total training-loss drop still allowed at the "level" (see module doc).
 LEVEL_FRACTION = 0.1
@@ -98,8 +98,7 @@ def loss_ablation(results: Results) -> Table | None:
         for key, series in stat_cols.items():
             stat = Stat.of(series) if series is not None else None
             values[(label, key)] = stat
-            rec[key] = stat.mean if stat else np.nan
-            rec[f"{key}_std"] = stat.std if stat else np.nan
+            rec.update(tidy_stat(key, stat))
         records.append(rec)
     ids_all = {i for v in sources.values() for i in v}
     return Table(
@@ -156,8 +155,7 @@ def transfer_ablation(results: Results) -> Table | None:
             stat = Stat.of(frame[key]) if key in frame else None
             values[(label, key)] = stat
             short = key.removeprefix("severity_")
-            rec[short] = stat.mean if stat else np.nan
-            rec[f"{short}_std"] = stat.std if stat else np.nan
+            rec.update(tidy_stat(short, stat))
         records.append(rec)
     rows = sorted(sources, key=lambda r: (0 if "kept" in r else 1, r))
     return Table(

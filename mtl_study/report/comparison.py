@@ -18,7 +18,7 @@ from mtl_study.data.schema import CLASS_NAMES, TASKS
 from mtl_study.report import stats
 from mtl_study.report.load import Results
 from mtl_study.report.rows import ROW_ORDER, row_rank
-from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells
+from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells, tidy_stat
 
 METRICS: tuple[tuple[str, str, Kind], ...] = (
     ("precision", "precision", Kind.SCORE),
@@ -202,8 +202,7 @@ def _comparison(
                     col = f"{t}_auc_std"
                 stat = Stat.of(rt.frame[col]) if col in rt.frame else None
                 values[(row, f"{t}_{key}")] = stat
-                record[key] = stat.mean if stat else np.nan
-                record[f"{key}_std"] = stat.std if stat else np.nan
+                record.update(tidy_stat(key, stat))
             records.append(record)
     for row in rows:
         values[(row, "n")] = float(counts.get(row, 0))

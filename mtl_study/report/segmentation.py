@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from mtl_study.report.load import Provenance, ReportError
-from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells
+from mtl_study.report.table import Better, Column, Kind, Stat, Table, build_cells, tidy_stat
 
 METRICS = (
     ("dice", "Dice"),
@@ -59,8 +59,7 @@ def segmentation(cohort: str | Path, study_hash: str = "n/a") -> Table | None:
         for key, _ in present:
             stat = Stat.of(sub[key])
             values[(m, key)] = stat
-            rec[key] = stat.mean if stat else float("nan")
-            rec[f"{key}_std"] = stat.std if stat else float("nan")
+            rec.update(tidy_stat(key, stat))
         records.append(rec)
     cohort_hash = _cohort_hash(Path(cohort))
     return Table(

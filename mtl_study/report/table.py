@@ -58,6 +58,13 @@ class Stat:
         return cls(float(arr.mean()), std, int(arr.size))
 
 
+def tidy_stat(key: str, stat: Stat | None) -> dict[str, float]:
+    """The tidy-CSV columns of one cell: `key` (mean) and `key_std`, NaN when missing."""
+    if stat is None:
+        return {key: float("nan"), f"{key}_std": float("nan")}
+    return {key: stat.mean, f"{key}_std": stat.std}
+
+
 @dataclass(frozen=True)
 class Column:
     """One display column: `key` in the tidy data, a label, an optional group (task)."""
